@@ -1,0 +1,281 @@
+//! `accountctl`: the operators' CLI. Works against whatever endpoint the
+//! standard AWS variables name (`AWS_ENDPOINT_URL*`), like the functions.
+
+use std::io::BufRead;
+
+use account_core::account::{RecoveryWindow, User};
+use account_core::app::sdk_config;
+use account_core::config::{default_settings, Tables};
+use account_core::domain::{Email, Password, Realm, Role, TenantDomain, UserRef, Username};
+use account_core::lockout::LockState;
+use account_core::password::{hash_password, policy};
+use account_core::store::{DynamoClient, Store, Write};
+use account_core::tenant::{parse_assignments, TenantSettings, SETTINGS};
+use account_core::time::UnixTime;
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "accountctl",
+    about = "Operate the account-recovery service: tables, users, tenant settings."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the tables (idempotent) and turn on TTL for recovery keys.
+    Init,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage per-tenant settings.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+}
+
+#[derive(clap::Args)]
+struct Who {
+    #[arg(long, default_value = "carbon.super")]
+    tenant: String,
+    #[arg(long, default_value = "PRIMARY")]
+    realm: String,
+    #[arg(long)]
+    username: String,
+}
+
+impl Who {
+    fn parse(&self) -> anyhow::Result<UserRef> {
+        Ok(UserRef {
+            tenant: TenantDomain::parse(&self.tenant).map_err(|e| anyhow!("--tenant: {e}"))?,
+            realm: Realm::parse(&self.realm).map_err(|e| anyhow!("--realm: {e}"))?,
+            username: Username::parse(&self.username).map_err(|e| anyhow!("--username: {e}"))?,
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user; the password is read from standard input and checked against the tenant's policy.
+    Add {
+        #[command(flatten)]
+        who: Who,
+        #[arg(long)]
+        email: String,
+        /// Give the user the tenant-admin role.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Succeed without changes if the user exists already.
+        #[arg(long)]
+        exists_ok: bool,
+    },
+    /// Show a user (never a secret).
+    Show {
+        #[command(flatten)]
+        who: Who,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Set settings: KEY=VALUE ... (see `tenant show` for the names).
+    Set {
+        #[arg(long)]
+        tenant: String,
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        assignments: Vec<String>,
+    },
+    /// Return settings to the global default.
+    Unset {
+        #[arg(long)]
+        tenant: String,
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+    /// Show every setting's effective value and where it comes from.
+    Show {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("accountctl: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env = |k: &str| std::env::var(k).ok();
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| anyhow!("AWS_REGION is not set"))?;
+    let tables = Tables::from_lookup(env)?;
+    let defaults = default_settings(env)?;
+    let sdk = sdk_config(&region).await;
+    let store = Store::new(DynamoClient::new(&sdk), tables);
+    let now = UnixTime::now();
+    match cli.command {
+        Command::Init => {
+            for line in store.create_tables().await? {
+                println!("{line}");
+            }
+        }
+        Command::User(UserCmd::Add {
+            who,
+            email,
+            admin,
+            password_stdin: _,
+            exists_ok,
+        }) => {
+            let user_ref = who.parse()?;
+            let email = Email::parse(&email).map_err(|e| anyhow!("--email: {e}"))?;
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password")?;
+            let password = Password::new(line.trim_end_matches(['\r', '\n']).to_string())
+                .map_err(|e| anyhow!("password: {e}"))?;
+            if exists_ok && store.get_user(&user_ref).await?.is_some() {
+                println!("user {} exists; left as it is", user_ref.storage_key());
+                return Ok(());
+            }
+            let (settings, _) = store.load(&user_ref.tenant, None, &defaults).await?;
+            let broken = policy::violations(&settings.password, &password, &user_ref.username);
+            if !broken.is_empty() {
+                bail!(
+                    "the password breaks the tenant's policy: {}",
+                    broken.join(" ")
+                );
+            }
+            let user = User {
+                id: uuid::Uuid::new_v4(),
+                email,
+                roles: if admin { vec![Role::Admin] } else { vec![] },
+                password_hash: hash_password(password).await?,
+                lock: LockState::default(),
+                recovery: None,
+                recovery_window: RecoveryWindow::default(),
+                user_ref,
+            };
+            match store.create_user(&user, now).await? {
+                Write::Done => println!(
+                    "added user {} (id {})",
+                    user.user_ref.storage_key(),
+                    user.id
+                ),
+                Write::Conflict if exists_ok => {
+                    println!("user {} exists; left as it is", user.user_ref.storage_key())
+                }
+                Write::Conflict => bail!("user {} exists already", user.user_ref.storage_key()),
+            }
+        }
+        Command::User(UserCmd::Show { who }) => {
+            let user_ref = who.parse()?;
+            let user = store
+                .get_user(&user_ref)
+                .await?
+                .ok_or_else(|| anyhow!("no user {}", user_ref.storage_key()))?;
+            print_user(&user, now);
+        }
+        Command::Tenant(TenantCmd::Set {
+            tenant,
+            assignments,
+        }) => {
+            let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
+            let new = parse_assignments(assignments.iter().map(String::as_str))
+                .map_err(|e| anyhow!(e))?;
+            let mut merged = store.tenant_overrides(&tenant).await?;
+            merged.extend(new);
+            // Validate the whole combination before anything is stored.
+            defaults.with_overrides(&merged)?;
+            store.put_tenant_overrides(&tenant, &merged, now).await?;
+            println!("tenant {tenant}: {} setting(s) stored", merged.len());
+        }
+        Command::Tenant(TenantCmd::Unset { tenant, keys }) => {
+            let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
+            let mut merged = store.tenant_overrides(&tenant).await?;
+            for k in &keys {
+                if !SETTINGS.iter().any(|(name, _, _)| name == k) {
+                    bail!("setting `{k}`: unknown setting");
+                }
+                merged.remove(k);
+            }
+            defaults.with_overrides(&merged)?;
+            store.put_tenant_overrides(&tenant, &merged, now).await?;
+            println!("tenant {tenant}: {} setting(s) stored", merged.len());
+        }
+        Command::Tenant(TenantCmd::Show { tenant }) => {
+            let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
+            let overrides = store.tenant_overrides(&tenant).await?;
+            let effective: TenantSettings = defaults.with_overrides(&overrides)?;
+            println!("tenant {tenant}");
+            for (name, _, about) in SETTINGS {
+                let source = if overrides.contains_key(*name) {
+                    "tenant"
+                } else {
+                    "default"
+                };
+                println!(
+                    "  {name} = {}  [{source}]  # {about}",
+                    effective.values()[*name]
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_user(u: &User, now: UnixTime) {
+    println!("tenant:          {}", u.user_ref.tenant);
+    println!("realm:           {}", u.user_ref.realm);
+    println!("username:        {}", u.user_ref.username);
+    println!("user id:         {}", u.id);
+    println!("email:           {}", u.email);
+    let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+    println!(
+        "roles:           {}",
+        if roles.is_empty() {
+            "-".into()
+        } else {
+            roles.join(", ")
+        }
+    );
+    match u.lock.active(now) {
+        None => println!("account locked:  no"),
+        Some((reason, until)) => println!(
+            "account locked:  yes ({}){}",
+            reason.as_str(),
+            until
+                .map(|t| format!(", until {}", t.to_rfc3339()))
+                .unwrap_or_else(|| ", until an admin unlocks".into())
+        ),
+    }
+    if let Some(l) = &u.lock.admin_lock {
+        println!("lock reason:     {}", l.reason);
+    }
+    println!("failed logins:   {}", u.lock.failed_attempts);
+    println!("locks so far:    {}", u.lock.lock_count);
+    match &u.recovery {
+        Some(r) if now < r.expires_at => println!(
+            "recovery:        under way, key valid until {}",
+            r.expires_at.to_rfc3339()
+        ),
+        Some(r) => println!(
+            "recovery:        key expired at {}",
+            r.expires_at.to_rfc3339()
+        ),
+        None => println!("recovery:        none"),
+    }
+    println!("recovery mails this hour: {}", u.recovery_window.used(now));
+}

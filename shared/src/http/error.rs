@@ -1,0 +1,239 @@
+//! The WSO2 error body and the single place where errors become statuses and codes.
+//!
+//! Codes follow WSO2 where it has one (`18001` invalid key, `18002` expired key,
+//! `18003` unknown user, `17003` locked account, `20017` recovery disabled,
+//! `20035` password policy, `20044` bad callback). Errors WSO2 has no code for
+//! use `10` + the status (`10400`, `10401`, `10413`, `10500`, ...).
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::recovery::{RecoverError, ResendError, SetPasswordError};
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    pub description: String,
+    #[serde(rename = "traceId")]
+    pub trace_id: String,
+}
+
+/// How an error shows to a caller. Implemented here, and only here, for every use case's error.
+pub trait ApiError {
+    fn status(&self) -> StatusCode;
+    fn code(&self) -> &'static str;
+    fn description(&self) -> String;
+    /// The cause, for the log only; never in a body.
+    fn internal(&self) -> Option<&anyhow::Error> {
+        None
+    }
+
+    fn to_response(&self, trace_id: &str) -> Response<Body> {
+        let status = self.status();
+        // An internal failure shows only a fixed sentence; its cause goes to the log.
+        let description = match self.internal() {
+            Some(e) => {
+                tracing::error!(trace_id, error = format!("{e:#}"), "request failed");
+                "The server could not complete the request. Try again later.".to_string()
+            }
+            None => self.description(),
+        };
+        let body = ErrorBody {
+            code: self.code().to_string(),
+            message: status.canonical_reason().unwrap_or("Error").to_string(),
+            description,
+            trace_id: trace_id.to_string(),
+        };
+        let value = serde_json::to_value(&body).unwrap_or_default();
+        super::json(status, &value)
+    }
+}
+
+/// The request itself is malformed: not JSON, wrong types, missing fields, bad values.
+#[derive(Debug)]
+pub struct BadRequest(pub String);
+
+/// The body is larger than any legitimate request.
+#[derive(Debug)]
+pub struct PayloadTooLarge(pub usize);
+
+#[derive(Debug)]
+pub struct NotImplemented;
+
+/// Every endpoint takes `POST` only.
+#[derive(Debug)]
+pub struct MethodNotAllowed;
+
+impl ApiError for MethodNotAllowed {
+    fn status(&self) -> StatusCode {
+        StatusCode::METHOD_NOT_ALLOWED
+    }
+    fn code(&self) -> &'static str {
+        "10405"
+    }
+    fn description(&self) -> String {
+        "Use POST.".into()
+    }
+}
+
+impl ApiError for BadRequest {
+    fn status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+    fn code(&self) -> &'static str {
+        "10400"
+    }
+    fn description(&self) -> String {
+        self.0.clone()
+    }
+}
+
+impl ApiError for PayloadTooLarge {
+    fn status(&self) -> StatusCode {
+        StatusCode::PAYLOAD_TOO_LARGE
+    }
+    fn code(&self) -> &'static str {
+        "10413"
+    }
+    fn description(&self) -> String {
+        format!("The request body is larger than {} bytes.", self.0)
+    }
+}
+
+impl ApiError for NotImplemented {
+    fn status(&self) -> StatusCode {
+        StatusCode::NOT_IMPLEMENTED
+    }
+    fn code(&self) -> &'static str {
+        "10501"
+    }
+    fn description(&self) -> String {
+        "This endpoint is not available yet.".into()
+    }
+}
+
+impl ApiError for RecoverError {
+    fn status(&self) -> StatusCode {
+        match self {
+            RecoverError::Unauthorized => StatusCode::UNAUTHORIZED,
+            RecoverError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            RecoverError::Disabled => "20017",
+            RecoverError::InvalidCallback => "20044",
+            RecoverError::Unauthorized => "10401",
+            RecoverError::UnknownUser => "18003",
+            RecoverError::AccountLocked => "17003",
+            RecoverError::Unexpected(_) => "10500",
+        }
+    }
+    fn description(&self) -> String {
+        self.to_string()
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            RecoverError::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ApiError for ResendError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ResendError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ResendError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            ResendError::Disabled => "20017",
+            ResendError::Unauthorized => "10401",
+            ResendError::UnknownUser => "18003",
+            ResendError::AccountLocked => "17003",
+            ResendError::Unexpected(_) => "10500",
+        }
+    }
+    fn description(&self) -> String {
+        self.to_string()
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            ResendError::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ApiError for SetPasswordError {
+    fn status(&self) -> StatusCode {
+        match self {
+            SetPasswordError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            SetPasswordError::InvalidKey => "18001",
+            SetPasswordError::ExpiredKey => "18002",
+            SetPasswordError::PolicyViolation(_) => "20035",
+            SetPasswordError::Unexpected(_) => "10500",
+        }
+    }
+    fn description(&self) -> String {
+        self.to_string()
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            SetPasswordError::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &Response<Body>) -> serde_json::Value {
+        match r.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            _ => panic!("not text"),
+        }
+    }
+
+    #[test]
+    fn five_hundreds_never_carry_internal_detail() {
+        let e = SetPasswordError::Unexpected(anyhow::anyhow!(
+            "dynamodb said: table users-secret missing"
+        ));
+        let r = e.to_response("t-1");
+        assert_eq!(r.status(), 500);
+        let b = body(&r);
+        assert_eq!(b["code"], "10500");
+        assert_eq!(b["message"], "Internal Server Error");
+        assert_eq!(b["traceId"], "t-1");
+        assert!(!b.to_string().contains("users-secret"));
+    }
+
+    #[test]
+    fn wso2_codes() {
+        let b = body(&SetPasswordError::ExpiredKey.to_response("t"));
+        assert_eq!(
+            (b["code"].as_str(), b["message"].as_str()),
+            (Some("18002"), Some("Bad Request"))
+        );
+        let r = SetPasswordError::PolicyViolation(vec!["a.".into(), "b.".into()]).to_response("t");
+        assert_eq!(body(&r)["description"], "a. b.");
+        assert_eq!(RecoverError::InvalidCallback.code(), "20044");
+        assert_eq!(RecoverError::Unauthorized.status(), 401);
+        let r = BadRequest("x".into()).to_response("t");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+    }
+}

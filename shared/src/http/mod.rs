@@ -1,0 +1,61 @@
+//! The HTTP edge: request parsing, the WSO2 error body, and the one mapping from
+//! use-case errors to status and code. Handlers here only translate.
+
+pub mod error;
+mod recovery;
+pub mod request;
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+
+pub use error::{ApiError, ErrorBody};
+pub use recovery::{recover_password, resend_code, set_password};
+
+/// Every response carries these: nothing here may be cached or leak a key in a referrer.
+fn secure(mut res: Response<Body>) -> Response<Body> {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut res = Response::new(Body::Text(value.to_string()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    secure(res)
+}
+
+pub fn text(status: StatusCode, body: String) -> Response<Body> {
+    let mut res = Response::new(Body::Text(body));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    secure(res)
+}
+
+pub fn empty(status: StatusCode) -> Response<Body> {
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = status;
+    secure(res)
+}
+
+/// For endpoints whose feature is not built yet: routed, answering 501 with the error body.
+pub async fn not_implemented(
+    req: lambda_http::Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let trace = request::trace_id(&req);
+    Ok(error::NotImplemented.to_response(&trace))
+}

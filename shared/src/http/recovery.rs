@@ -1,0 +1,166 @@
+//! Handlers of the three recovery endpoints: parse, call the use case, answer.
+
+use std::time::{Duration, Instant};
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, BadRequest};
+use super::request::{
+    basic_credentials, json_body, path_tenant, property, query_param, require_post, trace_id,
+    Property, RequestError, UserJson,
+};
+use super::{empty, text};
+use crate::app::App;
+use crate::domain::Password;
+use crate::recovery::{self, RecoverRequest, Recovered, ResendRequest, SetPasswordRequest};
+use crate::time::UnixTime;
+
+type HandlerResult = Result<Response<Body>, lambda_http::Error>;
+
+pub const RECOVERY_SCENARIO: &str = "NOTIFICATION_BASED_PW_RECOVERY";
+
+#[derive(Debug, Deserialize)]
+struct UserBody {
+    user: UserJson,
+    #[serde(default)]
+    properties: Vec<Property>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SetPasswordBody {
+    key: String,
+    password: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    properties: Vec<Property>,
+}
+
+/// Answers no sooner than `floor` after `started`, so that whether work was done
+/// (a real user) or not (an unknown one) does not show in the timing.
+async fn pad(started: Instant, floor: Duration) {
+    if let Some(rest) = floor.checked_sub(started.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
+}
+
+fn bool_param(req: &Request, name: &str, default: bool) -> Result<bool, RequestError> {
+    match query_param(req, name).as_deref() {
+        None | Some("") => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(_) => Err(RequestError::Bad(BadRequest(format!(
+            "The `{name}` parameter must be true or false."
+        )))),
+    }
+}
+
+fn parse_recover(req: &Request) -> Result<RecoverRequest, RequestError> {
+    require_post(req)?;
+    match query_param(req, "type").as_deref() {
+        None | Some("") | Some("email") => {}
+        Some(_) => {
+            return Err(RequestError::Bad(BadRequest(
+                "Only `type=email` recovery is supported.".into(),
+            )))
+        }
+    }
+    let notify = bool_param(req, "notify", true)?;
+    let body: UserBody = json_body(req)?;
+    let tenant = path_tenant(req)?;
+    Ok(RecoverRequest {
+        user: body.user.resolve(tenant.as_ref())?,
+        callback: property(&body.properties, "callback").map(str::to_string),
+        notify,
+        caller: basic_credentials(req),
+    })
+}
+
+/// `POST /api/identity/recovery/v0.9/recover-password?type=email&notify=true`
+pub async fn recover_password(app: &App, req: Request) -> HandlerResult {
+    let started = Instant::now();
+    let trace = trace_id(&req);
+    let res = match parse_recover(&req) {
+        Err(e) => e.to_response(&trace),
+        Ok(r) => match recovery::recover_password(app, r, UnixTime::now()).await {
+            Ok(Recovered::Accepted) => empty(StatusCode::ACCEPTED),
+            Ok(Recovered::Key(key)) => text(StatusCode::ACCEPTED, key.expose()),
+            Err(e) => e.to_response(&trace),
+        },
+    };
+    pad(started, app.config.response_floor).await;
+    Ok(res)
+}
+
+fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
+    require_post(req)?;
+    let body: UserBody = json_body(req)?;
+    match property(&body.properties, "RecoveryScenario") {
+        Some(RECOVERY_SCENARIO) => {}
+        Some(other) => {
+            return Err(RequestError::Bad(BadRequest(format!(
+                "Recovery scenario `{}` is not supported; use {RECOVERY_SCENARIO}.",
+                other.escape_debug()
+            ))))
+        }
+        None => {
+            return Err(RequestError::Bad(BadRequest(format!(
+                "The `RecoveryScenario` property is required ({RECOVERY_SCENARIO})."
+            ))))
+        }
+    }
+    let tenant = path_tenant(req)?;
+    Ok(ResendRequest {
+        user: body.user.resolve(tenant.as_ref())?,
+        caller: basic_credentials(req),
+    })
+}
+
+/// `POST /api/identity/user/v1.0/resend-code`
+pub async fn resend_code(app: &App, req: Request) -> HandlerResult {
+    let started = Instant::now();
+    let trace = trace_id(&req);
+    let res = match parse_resend(&req) {
+        Err(e) => e.to_response(&trace),
+        Ok(r) => match recovery::resend_code(app, r, UnixTime::now()).await {
+            Ok(()) => empty(StatusCode::CREATED),
+            Err(e) => e.to_response(&trace),
+        },
+    };
+    pad(started, app.config.response_floor).await;
+    Ok(res)
+}
+
+fn parse_set_password(req: &Request) -> Result<SetPasswordRequest, RequestError> {
+    require_post(req)?;
+    let body: SetPasswordBody = json_body(req)?;
+    let password =
+        Password::new(body.password).map_err(|e| RequestError::Bad(BadRequest(format!("{e}."))))?;
+    Ok(SetPasswordRequest {
+        key: body.key,
+        password,
+    })
+}
+
+/// `POST /api/identity/recovery/v0.9/set-password`
+pub async fn set_password(app: &App, req: Request) -> HandlerResult {
+    let trace = trace_id(&req);
+    let res = match parse_set_password(&req) {
+        Err(e) => e.to_response(&trace),
+        Ok(r) => match recovery::set_password(app, r, UnixTime::now()).await {
+            Ok(done) => super::json(
+                StatusCode::OK,
+                &json!({
+                    "username": done.user.username.as_str(),
+                    "realm": done.user.realm.as_str(),
+                    "tenant-domain": done.user.tenant.as_str(),
+                    "userId": done.user_id.to_string(),
+                }),
+            ),
+            Err(e) => e.to_response(&trace),
+        },
+    };
+    Ok(res)
+}

@@ -1,0 +1,6 @@
+//! Passwords: argon2id hashing off the async executor, and the tenant's policy.
+
+pub mod hash;
+pub mod policy;
+
+pub use hash::{hash_password, verify_password, PasswordHash};

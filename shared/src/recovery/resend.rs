@@ -1,0 +1,85 @@
+//! resend-code: mail a fresh key for a recovery under way; older keys stop working.
+
+use super::{caller_allowed, issue_key, key, need_for, send_reset_mail};
+use crate::app::App;
+use crate::auth::Credentials;
+use crate::domain::UserRef;
+use crate::time::UnixTime;
+
+#[derive(Debug)]
+pub struct ResendRequest {
+    pub user: UserRef,
+    pub caller: Option<Credentials>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    #[error("Password recovery is not enabled for this tenant.")]
+    Disabled,
+    #[error("Valid credentials of a tenant user are required.")]
+    Unauthorized,
+    #[error("No such user.")]
+    UnknownUser,
+    #[error("The account is locked.")]
+    AccountLocked,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// `Ok(())` is the one answer for "sent", "nothing under way" and "unknown user".
+#[tracing::instrument(skip_all, fields(tenant = %req.user.tenant))]
+pub async fn resend_code(app: &App, req: ResendRequest, now: UnixTime) -> Result<(), ResendError> {
+    let (settings, user) = app
+        .store
+        .load(&req.user.tenant, Some(&req.user), &app.config.defaults)
+        .await?;
+    if !settings.recovery.enabled {
+        return Err(ResendError::Disabled);
+    }
+    if !caller_allowed(
+        app,
+        &req.user.tenant,
+        need_for(&settings, false),
+        req.caller,
+        now,
+    )
+    .await?
+    {
+        return Err(ResendError::Unauthorized);
+    }
+    let Some(user) = user else {
+        tracing::info!(outcome = "unknown_user", "nothing resent");
+        return if settings.recovery.notify_user_existence {
+            Err(ResendError::UnknownUser)
+        } else {
+            Ok(())
+        };
+    };
+    if user.lock.is_admin_locked() {
+        tracing::info!(outcome = "admin_locked", "nothing resent");
+        return if settings.recovery.notify_account_status {
+            Err(ResendError::AccountLocked)
+        } else {
+            Ok(())
+        };
+    }
+    // Only a recovery still under way is resent; an expired one needs a new request.
+    let Some(active) = user
+        .recovery
+        .clone()
+        .filter(|r| !key::is_expired(r.expires_at, now))
+    else {
+        tracing::info!(outcome = "no_recovery", "nothing resent");
+        return Ok(());
+    };
+    let new_key = match issue_key(app, &settings, &user, &active.callback, true, now).await? {
+        Ok(k) => k,
+        Err(why) => {
+            tracing::info!(outcome = ?why, "nothing resent");
+            return Ok(());
+        }
+    };
+    send_reset_mail(app, &settings, &user, &new_key, &active.callback).await?;
+    tracing::info!(outcome = "mailed", "key resent");
+    Ok(())
+}

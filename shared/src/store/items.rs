@@ -1,0 +1,248 @@
+//! Item <-> domain conversions. A stored item that does not parse is an error
+//! (corrupt data), never silently a default.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{anyhow, Context};
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+
+use super::{n, s, Item};
+use crate::account::{ActiveRecovery, RecoveryWindow, User};
+use crate::domain::{Email, Realm, Role, TenantDomain, UserRef, Username};
+use crate::lockout::{AdminLock, FailedLock, LockState};
+use crate::password::PasswordHash;
+use crate::recovery::key::KeyHash;
+use crate::time::UnixTime;
+
+fn get_s<'a>(item: &'a Item, k: &str) -> anyhow::Result<&'a str> {
+    opt_s(item, k)?.ok_or_else(|| anyhow!("attribute {k} missing"))
+}
+
+fn opt_s<'a>(item: &'a Item, k: &str) -> anyhow::Result<Option<&'a str>> {
+    match item.get(k) {
+        None => Ok(None),
+        Some(AttributeValue::S(v)) => Ok(Some(v)),
+        Some(_) => Err(anyhow!("attribute {k} is not a string")),
+    }
+}
+
+fn opt_n(item: &Item, k: &str) -> anyhow::Result<Option<i64>> {
+    match item.get(k) {
+        None => Ok(None),
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map(Some)
+            .with_context(|| format!("attribute {k} is not an integer")),
+        Some(_) => Err(anyhow!("attribute {k} is not a number")),
+    }
+}
+
+fn opt_u32(item: &Item, k: &str) -> anyhow::Result<u32> {
+    Ok(u32::try_from(opt_n(item, k)?.unwrap_or(0).max(0)).unwrap_or(u32::MAX))
+}
+
+/// Splits a storage key `tenant#REALM#username` back into its parts.
+fn parse_pk(pk: &str, username: &str) -> anyhow::Result<UserRef> {
+    let mut parts = pk.splitn(3, '#');
+    let (Some(t), Some(r), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(anyhow!("malformed user key"));
+    };
+    Ok(UserRef {
+        tenant: TenantDomain::parse(t).map_err(|e| anyhow!(e))?,
+        realm: Realm::parse(r).map_err(|e| anyhow!(e))?,
+        username: Username::parse(username).map_err(|e| anyhow!(e))?,
+    })
+}
+
+pub(super) fn user_to_item(u: &User, now: UnixTime) -> Item {
+    let mut item: Item = HashMap::from([
+        ("pk".into(), s(u.user_ref.storage_key())),
+        ("user_id".into(), s(u.id.to_string())),
+        ("username".into(), s(u.user_ref.username.as_str())),
+        ("email".into(), s(u.email.as_str())),
+        (
+            "roles".into(),
+            AttributeValue::L(u.roles.iter().map(|r| s(r.as_str())).collect()),
+        ),
+        ("password_hash".into(), s(u.password_hash.as_phc())),
+        ("failed_attempts".into(), n(u.lock.failed_attempts)),
+        ("lock_count".into(), n(u.lock.lock_count)),
+        ("created_at".into(), n(now.0)),
+    ]);
+    if let Some(l) = &u.lock.admin_lock {
+        item.insert("admin_lock_at".into(), n(l.at.0));
+        item.insert("admin_lock_reason".into(), s(l.reason.clone()));
+    }
+    if let Some(l) = &u.lock.failed_lock {
+        item.insert("failed_lock_at".into(), n(l.at.0));
+        if let Some(until) = l.until {
+            item.insert("failed_lock_until".into(), n(until.0));
+        }
+    }
+    item
+}
+
+pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
+    let user_ref = parse_pk(get_s(item, "pk")?, get_s(item, "username")?)?;
+    let roles = match item.get("roles") {
+        Some(AttributeValue::L(l)) => l
+            .iter()
+            .filter_map(|v| v.as_s().ok().and_then(|r| Role::parse(r)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let admin_lock = match opt_n(item, "admin_lock_at")? {
+        Some(at) => Some(AdminLock {
+            at: UnixTime(at),
+            reason: opt_s(item, "admin_lock_reason")?
+                .unwrap_or_default()
+                .to_string(),
+        }),
+        None => None,
+    };
+    let failed_lock = opt_n(item, "failed_lock_at")?.map(|at| FailedLock {
+        at: UnixTime(at),
+        until: None,
+    });
+    let failed_lock = match (failed_lock, opt_n(item, "failed_lock_until")?) {
+        (Some(l), Some(until)) => Some(FailedLock {
+            until: Some(UnixTime(until)),
+            ..l
+        }),
+        (l, _) => l,
+    };
+    let recovery = match (opt_s(item, "rk_hash")?, opt_n(item, "rk_expires")?) {
+        (Some(h), Some(exp)) => Some(ActiveRecovery {
+            key_hash: KeyHash::from_stored(h.to_string()),
+            expires_at: UnixTime(exp),
+            callback: opt_s(item, "rk_callback")?.unwrap_or_default().to_string(),
+        }),
+        _ => None,
+    };
+    Ok(User {
+        id: Uuid::parse_str(get_s(item, "user_id")?).context("user_id")?,
+        email: Email::parse(get_s(item, "email")?).map_err(|e| anyhow!(e))?,
+        roles,
+        password_hash: PasswordHash::from_phc(get_s(item, "password_hash")?.to_string()),
+        lock: LockState {
+            admin_lock,
+            failed_lock,
+            failed_attempts: opt_u32(item, "failed_attempts")?,
+            lock_count: opt_u32(item, "lock_count")?,
+        },
+        recovery,
+        recovery_window: RecoveryWindow {
+            hour: opt_n(item, "rl_hour")?.unwrap_or(0),
+            count: opt_u32(item, "rl_count")?,
+        },
+        user_ref,
+    })
+}
+
+/// A stored recovery key: whose it is and until when it works.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    pub user: UserRef,
+    pub user_id: Uuid,
+    pub expires_at: UnixTime,
+}
+
+pub(super) fn key_to_item(
+    hash: &KeyHash,
+    user: &User,
+    expires_at: UnixTime,
+    now: UnixTime,
+) -> Item {
+    HashMap::from([
+        ("pk".into(), s(hash.as_str())),
+        ("user_pk".into(), s(user.user_ref.storage_key())),
+        ("username".into(), s(user.user_ref.username.as_str())),
+        ("user_id".into(), s(user.id.to_string())),
+        ("scenario".into(), s("NOTIFICATION_BASED_PW_RECOVERY")),
+        ("created_at".into(), n(now.0)),
+        ("expires_at".into(), n(expires_at.0)),
+        // DynamoDB's TTL deletes the item some time after this; expiry itself is checked on read.
+        ("ttl".into(), n(expires_at.0)),
+    ])
+}
+
+pub(super) fn key_from_item(item: &Item) -> anyhow::Result<KeyRecord> {
+    Ok(KeyRecord {
+        user: parse_pk(get_s(item, "user_pk")?, get_s(item, "username")?)?,
+        user_id: Uuid::parse_str(get_s(item, "user_id")?).context("user_id")?,
+        expires_at: UnixTime(
+            opt_n(item, "expires_at")?.ok_or_else(|| anyhow!("expires_at missing"))?,
+        ),
+    })
+}
+
+pub(super) fn settings_from_item(item: &Item) -> anyhow::Result<BTreeMap<String, String>> {
+    match item.get("settings") {
+        None => Ok(BTreeMap::new()),
+        Some(AttributeValue::M(m)) => m
+            .iter()
+            .map(|(k, v)| match v {
+                AttributeValue::S(v) => Ok((k.clone(), v.clone())),
+                _ => Err(anyhow!("setting {k} is not a string")),
+            })
+            .collect(),
+        Some(_) => Err(anyhow!("settings is not a map")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::password::PasswordHash;
+
+    fn user() -> User {
+        User {
+            user_ref: UserRef {
+                tenant: TenantDomain::default_tenant(),
+                realm: Realm::primary(),
+                username: Username::parse("Kim").unwrap(),
+            },
+            id: Uuid::new_v4(),
+            email: Email::parse("kim@example.com").unwrap(),
+            roles: vec![Role::Admin],
+            password_hash: PasswordHash::from_phc("$argon2id$x".into()),
+            lock: LockState {
+                admin_lock: Some(AdminLock {
+                    at: UnixTime(5),
+                    reason: "r".into(),
+                }),
+                failed_lock: Some(FailedLock {
+                    at: UnixTime(6),
+                    until: Some(UnixTime(7)),
+                }),
+                failed_attempts: 3,
+                lock_count: 1,
+            },
+            recovery: None,
+            recovery_window: RecoveryWindow::default(),
+        }
+    }
+
+    #[test]
+    fn user_round_trips() {
+        let u = user();
+        let back = user_from_item(&user_to_item(&u, UnixTime(1))).unwrap();
+        assert_eq!(back.user_ref, u.user_ref);
+        assert_eq!(back.user_ref.username.as_str(), "Kim");
+        assert_eq!(back.id, u.id);
+        assert_eq!(back.roles, u.roles);
+        assert_eq!(back.lock, u.lock);
+        assert_eq!(back.password_hash, u.password_hash);
+    }
+
+    #[test]
+    fn corrupt_items_are_errors() {
+        let mut item = user_to_item(&user(), UnixTime(1));
+        item.insert("user_id".into(), s("not-a-uuid"));
+        assert!(user_from_item(&item).is_err());
+        let mut item = user_to_item(&user(), UnixTime(1));
+        item.insert("failed_attempts".into(), s("3"));
+        assert!(user_from_item(&item).is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! Table creation for `accountctl init` (idempotent). Production tables come
+//! from template.yaml; these definitions match it.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification, TimeToLiveStatus,
+};
+
+use super::{sdk_err, Store};
+
+impl Store {
+    /// Creates the three tables if missing and turns on TTL for keys.
+    /// Returns one line per table saying what was done.
+    pub async fn create_tables(&self) -> anyhow::Result<Vec<String>> {
+        let t = self.tables();
+        let mut report = Vec::new();
+        for name in [&t.users, &t.settings, &t.keys] {
+            let res = self
+                .client()
+                .create_table()
+                .table_name(name)
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name("pk")
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("pk")
+                        .key_type(KeyType::Hash)
+                        .build()?,
+                )
+                .billing_mode(BillingMode::PayPerRequest)
+                .send()
+                .await;
+            match res {
+                Ok(_) => report.push(format!("created table {name}")),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_resource_in_use_exception()) =>
+                {
+                    report.push(format!("table {name} exists"))
+                }
+                Err(e) => return Err(sdk_err(e, "CreateTable")),
+            }
+        }
+        let ttl = self
+            .client()
+            .describe_time_to_live()
+            .table_name(&t.keys)
+            .send()
+            .await
+            .map_err(|e| sdk_err(e, "DescribeTimeToLive"))?;
+        let enabled = ttl
+            .time_to_live_description()
+            .and_then(|d| d.time_to_live_status())
+            .is_some_and(|s| matches!(s, TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
+        if enabled {
+            report.push(format!("TTL on {}.ttl is on", t.keys));
+        } else {
+            self.client()
+                .update_time_to_live()
+                .table_name(&t.keys)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name("ttl")
+                        .enabled(true)
+                        .build()?,
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_err(e, "UpdateTimeToLive"))?;
+            report.push(format!("turned on TTL on {}.ttl", t.keys));
+        }
+        Ok(report)
+    }
+}
