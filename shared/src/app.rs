@@ -24,9 +24,22 @@ impl App {
 
     pub async fn new(config: Config) -> Self {
         let sdk = sdk_config(&config.region).await;
+        Self::from_clients(
+            config,
+            aws_sdk_dynamodb::Client::new(&sdk),
+            aws_sdk_sesv2::Client::new(&sdk),
+        )
+    }
+
+    /// With clients built elsewhere (tests point them at chosen endpoints).
+    pub fn from_clients(
+        config: Config,
+        ddb: aws_sdk_dynamodb::Client,
+        ses: aws_sdk_sesv2::Client,
+    ) -> Self {
         Self {
-            store: Store::new(aws_sdk_dynamodb::Client::new(&sdk), config.tables.clone()),
-            mailer: Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config.mail.clone()),
+            store: Store::new(ddb, config.tables.clone()),
+            mailer: Mailer::new(ses, config.mail.clone()),
             config,
         }
     }

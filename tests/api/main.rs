@@ -1,1 +1,9 @@
-fn main() {}
+//! API tests: each handler driven in-process against DynamoDB Local and
+//! aws-ses-v2-local; end-to-end tests over HTTP through `cargo lambda watch`.
+//! `infra/test.sh` starts all of it.
+
+mod e2e;
+mod helpers;
+mod recover_password;
+mod resend_code;
+mod set_password;

@@ -1,0 +1,200 @@
+//! End to end over HTTP through `cargo lambda watch` (started by infra/test.sh,
+//! its address in E2E_BASE_URL): the seed's curl flow, paths with the tenant,
+//! concurrency across function instances, and bad input.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn base_url() -> String {
+    std::env::var("E2E_BASE_URL").expect(
+        "E2E_BASE_URL is not set: run the tests with infra/test.sh, which serves the functions through cargo lambda watch",
+    )
+}
+
+struct Http {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    fn new() -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .expect("client"),
+            base: base_url(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: &str, auth: Option<&str>) -> (u16, String) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let res = req.send().await.expect("the local stack answers");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body"))
+    }
+}
+
+fn error_code(body: &str) -> String {
+    let v: Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("not the error body: {body}"));
+    for f in ["message", "description", "traceId"] {
+        assert!(v[f].is_string(), "{f} missing: {body}");
+    }
+    v["code"].as_str().expect("code").to_string()
+}
+
+/// The seed's curl examples, in order, with our port (carbon.super, realm PRIMARY).
+#[tokio::test]
+async fn the_seed_curl_flow_works_over_http() {
+    let app = spawn_app().await;
+    let http = Http::new();
+    let mut app_default = app;
+    app_default.tenant = account_core::domain::TenantDomain::default_tenant();
+    let user = app_default.add_user(false).await;
+    let seed_auth = "Basic YWRtaW46YWRtaW4=";
+
+    let body = format!(
+        r#"{{"user": {{"username": "{}","realm": "PRIMARY","tenant-domain":"carbon.super"}},"properties": []}}"#,
+        user.username()
+    );
+    let (status, text) = http.post(RECOVER, &body, Some(seed_auth)).await;
+    assert_eq!((status, text.as_str()), (202, ""));
+
+    let mails = app_default.mails_to(&user.email).await;
+    assert_eq!(mails.len(), 1);
+    let key = mails[0].key();
+
+    let body = format!(r#"{{"key": "{key}", "password": "Password1!","properties": []}}"#);
+    let (status, text) = http.post(SET_PASSWORD, &body, Some(seed_auth)).await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["username"], user.username());
+    assert_eq!(v["tenant-domain"], "carbon.super");
+
+    // The old key is refused now.
+    let (status, text) = http.post(SET_PASSWORD, &body, Some(seed_auth)).await;
+    assert_eq!((status, error_code(&text)), (400, "18001".to_string()));
+
+    // Resend, as the seed writes it (no tenant-domain): nothing under way, so 201 and no mail.
+    let body = format!(
+        r#"{{"user":{{"username": "{}","realm": "PRIMARY"}},"properties": [{{"key":"RecoveryScenario","value":"NOTIFICATION_BASED_PW_RECOVERY"}}]}}"#,
+        user.username()
+    );
+    let (status, _) = http.post(RESEND, &body, Some(seed_auth)).await;
+    assert_eq!(status, 201);
+    let mails = app_default.mails_to(&user.email).await;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[1].subject, "Your password was changed");
+}
+
+#[tokio::test]
+async fn tenant_paths_resend_and_set_password_over_http() {
+    let app = spawn_app().await;
+    let http = Http::new();
+    let user = app.add_user(false).await;
+    let t = app.tenant.as_str();
+    let body = json!({"user": {"username": user.username()}, "properties": []}).to_string();
+    let (status, _) = http.post(&format!("/t/{t}{RECOVER}"), &body, None).await;
+    assert_eq!(status, 202);
+    let first = app.mails_to(&user.email).await[0].key();
+
+    let body = json!({"user": {"username": user.username()}, "properties": [{"key": "RecoveryScenario", "value": "NOTIFICATION_BASED_PW_RECOVERY"}]}).to_string();
+    let (status, _) = http.post(&format!("/t/{t}{RESEND}"), &body, None).await;
+    assert_eq!(status, 201);
+    let second = app.mails_to(&user.email).await[1].key();
+
+    let set = |k: &str| json!({"key": k, "password": "Tenant-passw0rd"}).to_string();
+    let (status, text) = http
+        .post(&format!("/t/{t}{SET_PASSWORD}"), &set(&first), None)
+        .await;
+    assert_eq!((status, error_code(&text)), (400, "18001".to_string()));
+    let (status, text) = http
+        .post(&format!("/t/{t}{SET_PASSWORD}"), &set(&second), None)
+        .await;
+    assert_eq!(status, 200, "{text}");
+}
+
+#[tokio::test]
+async fn one_key_used_by_parallel_requests_across_instances_succeeds_once() {
+    let app = spawn_app().await;
+    let http = Http::new();
+    let user = app.add_user(false).await;
+    let key = app.recovery_key(&user).await;
+    let body = json!({"key": key, "password": "Raced-passw0rd"}).to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let client = http.client.clone();
+        let url = format!("{}{SET_PASSWORD}", http.base);
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("answer");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        let (status, text) = t.await.expect("task");
+        if status != 200 {
+            assert_eq!(error_code(&text), "18001", "{text}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_over_http_is_a_400_with_the_error_body() {
+    let http = Http::new();
+    for (path, body) in [
+        (RECOVER, "{not json"),
+        (RECOVER, r#"{"user": {"username": ["kim"]}}"#),
+        (SET_PASSWORD, r#"{"key": true, "password": "x"}"#),
+        (
+            RESEND,
+            r#"{"user": {"username": "kim"}, "properties": "none"}"#,
+        ),
+    ] {
+        let (status, text) = http.post(path, body, None).await;
+        assert_eq!(
+            (status, error_code(&text)),
+            (400, "10400".to_string()),
+            "{path} {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn login_and_lock_user_are_routed_and_answer_501_until_built() {
+    let http = Http::new();
+    for path in [
+        "/api/identity/auth/v1.1/authenticate",
+        "/t/carbon.super/api/identity/auth/v1.1/authenticate",
+        "/api/identity/user/v1.0/lock-user",
+    ] {
+        let (status, text) = http.post(path, "{}", None).await;
+        assert_eq!(
+            (status, error_code(&text)),
+            (501, "10501".to_string()),
+            "{path}"
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! The test harness: a `TestApp` with one helper per endpoint, a fresh tenant
+//! per test, users with unique names and mailboxes, and the mail read back from
+//! aws-ses-v2-local's `GET /store`. Everything runs against the real emulators.
+
+use std::collections::HashMap;
+
+use account_core::account::{RecoveryWindow, User};
+use account_core::config::Config;
+use account_core::domain::{Email, Password, Realm, Role, TenantDomain, UserRef, Username};
+use account_core::lockout::LockState;
+use account_core::password::hash::hash_blocking;
+use account_core::time::UnixTime;
+use account_core::App;
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use lambda_http::http::{self, HeaderMap};
+use lambda_http::Body;
+use serde_json::Value;
+
+pub const RECOVER: &str = "/api/identity/recovery/v0.9/recover-password?type=email&notify=true";
+pub const RECOVER_NO_NOTIFY: &str =
+    "/api/identity/recovery/v0.9/recover-password?type=email&notify=false";
+pub const SET_PASSWORD: &str = "/api/identity/recovery/v0.9/set-password";
+pub const RESEND: &str = "/api/identity/user/v1.0/resend-code";
+
+/// Process environment first, then `infra/local.env`, so `cargo test` works
+/// against running emulators without sourcing anything.
+pub fn lookup(key: &str) -> Option<String> {
+    if let Ok(v) = std::env::var(key) {
+        return Some(v);
+    }
+    static FILE: std::sync::OnceLock<HashMap<String, String>> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local.env");
+        std::fs::read_to_string(path)
+            .expect("infra/local.env")
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| {
+                (
+                    k.trim().to_string(),
+                    v.trim().trim_matches('\'').to_string(),
+                )
+            })
+            .collect()
+    })
+    .get(key)
+    .cloned()
+}
+
+/// The SDK configuration of infra/local.env, built explicitly: parallel tests
+/// must not change the process environment.
+async fn sdk() -> aws_config::SdkConfig {
+    let need = |k: &str| lookup(k).unwrap_or_else(|| panic!("{k} not set in infra/local.env"));
+    let creds = aws_sdk_dynamodb::config::Credentials::new(
+        need("AWS_ACCESS_KEY_ID"),
+        need("AWS_SECRET_ACCESS_KEY"),
+        None,
+        None,
+        "infra/local.env",
+    );
+    let base = account_core::app::sdk_config(&need("AWS_REGION")).await;
+    base.into_builder()
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            creds,
+        ))
+        .build()
+}
+
+pub async fn ddb_client() -> aws_sdk_dynamodb::Client {
+    let url = lookup("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB");
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk().await)
+            .endpoint_url(url)
+            .build(),
+    )
+}
+
+/// An SES client for `url` (the emulator, or a dead port to test failures).
+pub async fn ses_client(url: &str) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&sdk().await)
+            .endpoint_url(url)
+            .build(),
+    )
+}
+
+pub fn ses_url() -> String {
+    lookup("AWS_ENDPOINT_URL_SESV2").expect("AWS_ENDPOINT_URL_SESV2")
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub tenant: TenantDomain,
+    pub http: reqwest::Client,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub user_ref: UserRef,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestUser {
+    pub fn username(&self) -> &str {
+        self.user_ref.username.as_str()
+    }
+    /// WSO2's `user` object for this user.
+    pub fn json(&self) -> Value {
+        serde_json::json!({
+            "username": self.username(),
+            "realm": self.user_ref.realm.as_str(),
+            "tenant-domain": self.user_ref.tenant.as_str(),
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// Asserts the WSO2 error shape with this status and code.
+    pub fn assert_error(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        let b = self.json();
+        assert_eq!(b["code"], code, "body: {}", self.body);
+        for field in ["message", "description", "traceId"] {
+            assert!(
+                b[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{field} missing: {}",
+                self.body
+            );
+        }
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
+        b
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mail {
+    /// The recovery key in the mail's reset link.
+    pub fn key(&self) -> String {
+        let re = regex::Regex::new(r"confirmation=([0-9a-fA-F-]{36})").expect("regex");
+        re.captures(&self.text)
+            .map(|c| c[1].to_string())
+            .unwrap_or_else(|| panic!("no key in mail: {}", self.text))
+    }
+    pub fn link(&self) -> String {
+        let re = regex::Regex::new(r"(https?://\S+confirmation=[0-9a-fA-F-]{36})").expect("regex");
+        re.captures(&self.text)
+            .map(|c| c[1].to_string())
+            .expect("link")
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+pub fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// A test app on a fresh tenant, against the emulators named by infra/local.env.
+pub async fn spawn_app() -> TestApp {
+    let mut config = Config::from_lookup(lookup).expect("configuration from infra/local.env");
+    // In-process tests check behaviour, not timing; the floor has its own test.
+    config.response_floor = std::time::Duration::ZERO;
+    let app = App::from_clients(config, ddb_client().await, ses_client(&ses_url()).await);
+    app.store.create_tables().await.unwrap_or_else(|e| {
+        panic!("DynamoDB Local is not reachable ({e:#}); start it with `infra/emulators.sh start` or run `infra/test.sh`")
+    });
+    TestApp {
+        app,
+        tenant: TenantDomain::parse(&format!("{}.test", unique("t"))).expect("tenant"),
+        http: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    /// Sets tenant settings, validated like `accountctl tenant set`.
+    pub async fn set(&self, pairs: &[(&str, &str)]) {
+        let mut merged = self
+            .app
+            .store
+            .tenant_overrides(&self.tenant)
+            .await
+            .expect("read settings");
+        merged.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.app
+            .config
+            .defaults
+            .with_overrides(&merged)
+            .expect("valid settings");
+        self.app
+            .store
+            .put_tenant_overrides(&self.tenant, &merged, UnixTime::now())
+            .await
+            .expect("store settings");
+    }
+
+    pub async fn add_user(&self, admin: bool) -> TestUser {
+        self.add_user_named(&unique("user-"), admin).await
+    }
+
+    pub async fn add_user_named(&self, name: &str, admin: bool) -> TestUser {
+        let password = format!("Pw-{}", unique(""));
+        let email = format!("{}@example.test", unique("m-"));
+        let user_ref = UserRef {
+            tenant: self.tenant.clone(),
+            realm: Realm::primary(),
+            username: Username::parse(name).expect("username"),
+        };
+        let user = User {
+            user_ref: user_ref.clone(),
+            id: uuid::Uuid::new_v4(),
+            email: Email::parse(&email).expect("email"),
+            roles: if admin { vec![Role::Admin] } else { vec![] },
+            password_hash: hash_blocking(&Password::new(password.clone()).expect("pw"))
+                .expect("hash"),
+            lock: LockState::default(),
+            recovery: None,
+            recovery_window: RecoveryWindow::default(),
+        };
+        let w = self
+            .app
+            .store
+            .create_user(&user, UnixTime::now())
+            .await
+            .expect("create user");
+        assert_eq!(w, account_core::store::Write::Done);
+        TestUser {
+            user_ref,
+            email,
+            password,
+        }
+    }
+
+    pub async fn stored_user(&self, user: &TestUser) -> User {
+        self.app
+            .store
+            .get_user(&user.user_ref)
+            .await
+            .expect("read")
+            .expect("user exists")
+    }
+
+    /// The raw stored item, to check what is (and is not) kept.
+    pub async fn raw_item(&self, table: &str, pk: &str) -> Option<HashMap<String, AttributeValue>> {
+        self.app
+            .store
+            .client()
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(pk.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
+    /// Sets attributes on a stored user directly (fixtures for states other features create).
+    pub async fn patch_user(&self, user: &TestUser, set: &[(&str, AttributeValue)]) {
+        let expr = set
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| format!("{k} = :v{i}"))
+            .collect::<Vec<_>>();
+        let values: HashMap<String, AttributeValue> = set
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v))| (format!(":v{i}"), v.clone()))
+            .collect();
+        self.app
+            .store
+            .client()
+            .update_item()
+            .table_name(&self.app.config.tables.users)
+            .key("pk", AttributeValue::S(user.user_ref.storage_key()))
+            .update_expression(format!("SET {}", expr.join(", ")))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .expect("patch user");
+    }
+
+    /// Calls a handler in-process, as API Gateway would.
+    pub async fn post(
+        &self,
+        path_and_query: &str,
+        body: impl Into<String>,
+        auth: Option<String>,
+    ) -> TestResponse {
+        self.call("POST", path_and_query, body.into(), auth).await
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: String,
+        auth: Option<String>,
+    ) -> TestResponse {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header("content-type", "application/json");
+        if let Some(a) = auth {
+            b = b.header("authorization", a);
+        }
+        let body = if body.is_empty() {
+            Body::Empty
+        } else {
+            Body::Text(body)
+        };
+        let req = b.body(body).expect("request");
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        let res = if path.ends_with("/recover-password") {
+            account_core::http::recover_password(&self.app, req).await
+        } else if path.ends_with("/set-password") {
+            account_core::http::set_password(&self.app, req).await
+        } else if path.ends_with("/resend-code") {
+            account_core::http::resend_code(&self.app, req).await
+        } else {
+            panic!("no handler for {path}")
+        }
+        .expect("handlers always answer");
+        let (parts, body) = res.into_parts();
+        let body = match body {
+            Body::Empty => String::new(),
+            Body::Text(t) => t,
+            Body::Binary(b) => String::from_utf8(b).expect("utf-8"),
+            _ => String::new(),
+        };
+        TestResponse {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub async fn recover(&self, user: &TestUser) -> TestResponse {
+        let body = serde_json::json!({"user": user.json(), "properties": []});
+        self.post(RECOVER, body.to_string(), None).await
+    }
+
+    pub async fn resend(&self, user: &TestUser) -> TestResponse {
+        let body = serde_json::json!({
+            "user": user.json(),
+            "properties": [{"key": "RecoveryScenario", "value": "NOTIFICATION_BASED_PW_RECOVERY"}]
+        });
+        self.post(RESEND, body.to_string(), None).await
+    }
+
+    pub async fn set_password(&self, key: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({"key": key, "password": password, "properties": []});
+        self.post(SET_PASSWORD, body.to_string(), None).await
+    }
+
+    pub async fn mails_to(&self, email: &str) -> Vec<Mail> {
+        mails_to(&self.http, email).await
+    }
+
+    /// Starts a recovery and returns the key from the mail it sent.
+    pub async fn recovery_key(&self, user: &TestUser) -> String {
+        assert_eq!(self.recover(user).await.status, 202);
+        self.mails_to(&user.email)
+            .await
+            .last()
+            .expect("a reset mail")
+            .key()
+    }
+}
+
+/// Every mail aws-ses-v2-local holds for `email`, oldest first.
+pub async fn mails_to(http: &reqwest::Client, email: &str) -> Vec<Mail> {
+    let store: Value = http
+        .get(format!("{}/store", ses_url()))
+        .send()
+        .await
+        .expect("aws-ses-v2-local is not reachable; start it with `infra/emulators.sh start`")
+        .json()
+        .await
+        .expect("store JSON");
+    let mut mails: Vec<(i64, Mail)> = store["emails"]
+        .as_array()
+        .expect("emails")
+        .iter()
+        .filter(|m| {
+            m["destination"]["to"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t.as_str() == Some(email)))
+        })
+        .map(|m| {
+            let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (
+                m["at"].as_i64().unwrap_or_default(),
+                Mail {
+                    from: s(&m["from"]),
+                    subject: s(&m["subject"]),
+                    text: s(&m["body"]["text"]),
+                    html: s(&m["body"]["html"]),
+                },
+            )
+        })
+        .collect();
+    mails.sort_by_key(|(at, _)| *at);
+    mails.into_iter().map(|(_, m)| m).collect()
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every string value of an item, flattened, to look for secrets.
+pub fn item_strings(item: &HashMap<String, AttributeValue>) -> Vec<String> {
+    fn walk(v: &AttributeValue, out: &mut Vec<String>) {
+        match v {
+            AttributeValue::S(s) | AttributeValue::N(s) => out.push(s.clone()),
+            AttributeValue::L(l) => l.iter().for_each(|v| walk(v, out)),
+            AttributeValue::M(m) => m.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    item.values().for_each(|v| walk(v, &mut out));
+    out
+}
