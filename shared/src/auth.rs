@@ -5,6 +5,7 @@ use base64::Engine;
 use crate::account::User;
 use crate::app::App;
 use crate::domain::{Password, Realm, TenantDomain, UserRef, Username};
+use crate::lockout::login::{check_credentials, LoginError};
 use crate::password::verify_password;
 use crate::time::UnixTime;
 
@@ -52,25 +53,25 @@ pub fn resolve_username(tenant: &TenantDomain, name: &str) -> Option<UserRef> {
     })
 }
 
-/// The user these credentials prove, or `None`. Always one argon2 verification,
-/// whether or not the user exists; a locked account does not authenticate.
-#[tracing::instrument(skip_all)]
+/// The user these credentials prove, or `None`. It is a login like any other:
+/// one argon2 verification whether or not the user exists, failures counted
+/// towards a lock, and a locked account does not authenticate.
 pub async fn authenticate(
     app: &App,
     tenant: &TenantDomain,
     creds: Credentials,
     now: UnixTime,
 ) -> anyhow::Result<Option<User>> {
-    let user = match resolve_username(tenant, &creds.username) {
-        Some(r) => app.store.get_user(&r).await?,
-        None => None,
+    let Some(user_ref) = resolve_username(tenant, &creds.username) else {
+        // Still one verification, so a malformed name costs what a wrong password does.
+        verify_password(creds.password, None).await?;
+        return Ok(None);
     };
-    let ok = verify_password(
-        creds.password,
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
-    Ok(user.filter(|u| ok && u.lock.active(now).is_none()))
+    match check_credentials(app, &user_ref, creds.password, now).await {
+        Ok(user) => Ok(Some(user)),
+        Err(LoginError::Unexpected(e)) => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
 #[cfg(test)]

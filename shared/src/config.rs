@@ -73,6 +73,12 @@ pub struct Config {
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+impl ConfigError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())

@@ -15,6 +15,7 @@ pub mod store;
 pub mod telemetry;
 pub mod tenant;
 pub mod time;
+pub mod token;
 
 pub use app::App;
 pub use config::Config;

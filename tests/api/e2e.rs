@@ -182,19 +182,64 @@ async fn bad_input_over_http_is_a_400_with_the_error_body() {
     }
 }
 
+/// Five wrong logins lock the account, the lock mail arrives, an admin unlocks
+/// it over HTTP, and the right password works again.
 #[tokio::test]
-async fn login_and_lock_user_are_routed_and_answer_501_until_built() {
+async fn lockout_and_admin_unlock_over_http() {
+    let app = spawn_app().await;
     let http = Http::new();
-    for path in [
-        "/api/identity/auth/v1.1/authenticate",
-        "/t/carbon.super/api/identity/auth/v1.1/authenticate",
-        "/api/identity/user/v1.0/lock-user",
-    ] {
-        let (status, text) = http.post(path, "{}", None).await;
-        assert_eq!(
-            (status, error_code(&text)),
-            (501, "10501".to_string()),
-            "{path}"
-        );
+    let admin = app.add_user(true).await;
+    let user = app.add_user(false).await;
+    let t = app.tenant.as_str();
+    let login_path = format!("/t/{t}/api/identity/auth/v1.1/authenticate");
+    for _ in 0..5 {
+        let (status, text) = http
+            .post(&login_path, "", Some(&basic(user.username(), "wrong")))
+            .await;
+        assert_eq!((status, error_code(&text)), (401, "17002".to_string()));
     }
+    let (status, text) = http
+        .post(
+            &login_path,
+            "",
+            Some(&basic(user.username(), &user.password)),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&text)),
+        (401, "17003".to_string()),
+        "{text}"
+    );
+    let mails = app.mails_to(&user.email).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].subject,
+        "Your account was locked after failed sign-ins"
+    );
+
+    let body = json!({"user": {"username": user.username()}, "locked": false}).to_string();
+    let (status, text) = http
+        .post(
+            &format!("/t/{t}/api/identity/user/v1.0/lock-user"),
+            &body,
+            Some(&basic(admin.username(), &admin.password)),
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(app.mails_to(&user.email).await.len(), 2, "unlock notice");
+
+    let body = json!({"username": user.username(), "password": user.password, "tenant-domain": t})
+        .to_string();
+    let (status, text) = http
+        .post("/api/identity/auth/v1.1/authenticate", &body, None)
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(app
+        .issuer
+        .verify(
+            v["token"].as_str().unwrap(),
+            account_core::time::UnixTime::now()
+        )
+        .is_some());
 }

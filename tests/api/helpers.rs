@@ -22,6 +22,8 @@ pub const RECOVER_NO_NOTIFY: &str =
     "/api/identity/recovery/v0.9/recover-password?type=email&notify=false";
 pub const SET_PASSWORD: &str = "/api/identity/recovery/v0.9/set-password";
 pub const RESEND: &str = "/api/identity/user/v1.0/resend-code";
+pub const LOGIN: &str = "/api/identity/auth/v1.1/authenticate";
+pub const LOCK_USER: &str = "/api/identity/user/v1.0/lock-user";
 
 /// Process environment first, then `infra/local.env`, so `cargo test` works
 /// against running emulators without sourcing anything.
@@ -92,6 +94,7 @@ pub fn ses_url() -> String {
 
 pub struct TestApp {
     pub app: App,
+    pub issuer: account_core::token::TokenIssuer,
     pub tenant: TenantDomain,
     pub http: reqwest::Client,
 }
@@ -200,6 +203,8 @@ pub async fn spawn_app() -> TestApp {
     });
     TestApp {
         app,
+        issuer: account_core::token::TokenIssuer::from_lookup(lookup)
+            .expect("JWT_SECRET in infra/local.env"),
         tenant: TenantDomain::parse(&format!("{}.test", unique("t"))).expect("tenant"),
         http: reqwest::Client::new(),
     }
@@ -350,6 +355,10 @@ impl TestApp {
             account_core::http::set_password(&self.app, req).await
         } else if path.ends_with("/resend-code") {
             account_core::http::resend_code(&self.app, req).await
+        } else if path.ends_with("/authenticate") {
+            account_core::http::login(&self.app, &self.issuer, req).await
+        } else if path.ends_with("/lock-user") {
+            account_core::http::lock_user(&self.app, req).await
         } else {
             panic!("no handler for {path}")
         }
@@ -384,6 +393,31 @@ impl TestApp {
     pub async fn set_password(&self, key: &str, password: &str) -> TestResponse {
         let body = serde_json::json!({"key": key, "password": password, "properties": []});
         self.post(SET_PASSWORD, body.to_string(), None).await
+    }
+
+    /// Logs in with the body form in this app's tenant.
+    pub async fn login(&self, username: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({
+            "username": username, "password": password, "tenant-domain": self.tenant.as_str()
+        });
+        self.post(LOGIN, body.to_string(), None).await
+    }
+
+    /// Locks (`true`) or unlocks a user as `admin`.
+    pub async fn lock_user(
+        &self,
+        admin: &TestUser,
+        target: &TestUser,
+        locked: bool,
+        reason: &str,
+    ) -> TestResponse {
+        let body = serde_json::json!({"user": target.json(), "locked": locked, "reason": reason});
+        self.post(
+            LOCK_USER,
+            body.to_string(),
+            Some(basic(admin.username(), &admin.password)),
+        )
+        .await
     }
 
     pub async fn mails_to(&self, email: &str) -> Vec<Mail> {

@@ -4,6 +4,8 @@
 
 mod e2e;
 mod helpers;
+mod lock_user;
+mod login;
 mod recover_password;
 mod resend_code;
 mod set_password;

@@ -1,9 +1,14 @@
-//! `lock-user` Lambda: routed and deployed; answers 501 until its feature lands.
+//! `lock-user` Lambda: wiring only. The logic is in `account_core`.
 
 use lambda_http::{run, service_fn, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     account_core::telemetry::init();
-    run(service_fn(account_core::http::not_implemented)).await
+    let app = account_core::App::from_env().await?;
+    let app = &app;
+    run(service_fn(move |req| {
+        account_core::http::lock_user(app, req)
+    }))
+    .await
 }

@@ -75,8 +75,13 @@ enum UserCmd {
         #[arg(long)]
         exists_ok: bool,
     },
-    /// Show a user (never a secret).
+    /// Show a user (never a secret): roles, lock state, failed logins, recovery.
     Show {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Lift every lock (admin or failed logins) and clear the failed-login count.
+    Unlock {
         #[command(flatten)]
         who: Who,
     },
@@ -187,6 +192,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow!("no user {}", user_ref.storage_key()))?;
             print_user(&user, now);
+        }
+        Command::User(UserCmd::Unlock { who }) => {
+            let user_ref = who.parse()?;
+            let before = store
+                .admin_unlock(&user_ref)
+                .await?
+                .ok_or_else(|| anyhow!("no user {}", user_ref.storage_key()))?;
+            match before.lock.active(now) {
+                Some((reason, _)) => println!(
+                    "unlocked {} (was locked: {})",
+                    user_ref.storage_key(),
+                    reason.as_str()
+                ),
+                None => println!(
+                    "{} was not locked; failed-login count cleared",
+                    user_ref.storage_key()
+                ),
+            }
         }
         Command::Tenant(TenantCmd::Set {
             tenant,

@@ -9,6 +9,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::lockout::admin::LockUserError;
+use crate::lockout::login::LoginError;
 use crate::recovery::{RecoverError, ResendError, SetPasswordError};
 
 #[derive(Debug, Serialize)]
@@ -18,6 +20,9 @@ pub struct ErrorBody {
     pub description: String,
     #[serde(rename = "traceId")]
     pub trace_id: String,
+    /// Fields some errors add (`lockedReason`, `unlockTime` of `17003`).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// How an error shows to a caller. Implemented here, and only here, for every use case's error.
@@ -28,6 +33,10 @@ pub trait ApiError {
     /// The cause, for the log only; never in a body.
     fn internal(&self) -> Option<&anyhow::Error> {
         None
+    }
+    /// Fields beyond the standard four.
+    fn extra(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
     }
 
     fn to_response(&self, trace_id: &str) -> Response<Body> {
@@ -45,6 +54,7 @@ pub trait ApiError {
             message: status.canonical_reason().unwrap_or("Error").to_string(),
             description,
             trace_id: trace_id.to_string(),
+            extra: self.extra(),
         };
         let value = serde_json::to_value(&body).unwrap_or_default();
         super::json(status, &value)
@@ -58,9 +68,6 @@ pub struct BadRequest(pub String);
 /// The body is larger than any legitimate request.
 #[derive(Debug)]
 pub struct PayloadTooLarge(pub usize);
-
-#[derive(Debug)]
-pub struct NotImplemented;
 
 /// Every endpoint takes `POST` only.
 #[derive(Debug)]
@@ -99,18 +106,6 @@ impl ApiError for PayloadTooLarge {
     }
     fn description(&self) -> String {
         format!("The request body is larger than {} bytes.", self.0)
-    }
-}
-
-impl ApiError for NotImplemented {
-    fn status(&self) -> StatusCode {
-        StatusCode::NOT_IMPLEMENTED
-    }
-    fn code(&self) -> &'static str {
-        "10501"
-    }
-    fn description(&self) -> String {
-        "This endpoint is not available yet.".into()
     }
 }
 
@@ -197,6 +192,69 @@ impl ApiError for SetPasswordError {
     }
 }
 
+impl ApiError for LoginError {
+    fn status(&self) -> StatusCode {
+        match self {
+            LoginError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            LoginError::InvalidCredentials => "17002",
+            LoginError::Locked { .. } => "17003",
+            LoginError::Unexpected(_) => "10500",
+        }
+    }
+    fn description(&self) -> String {
+        self.to_string()
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            LoginError::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn extra(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        if let LoginError::Locked { reason, until } = self {
+            m.insert("lockedReason".into(), reason.as_str().into());
+            if let Some(u) = until {
+                m.insert("unlockTime".into(), u.to_rfc3339().into());
+            }
+        }
+        m
+    }
+}
+
+impl ApiError for LockUserError {
+    fn status(&self) -> StatusCode {
+        match self {
+            LockUserError::Unauthorized => StatusCode::UNAUTHORIZED,
+            LockUserError::Forbidden => StatusCode::FORBIDDEN,
+            LockUserError::UnknownUser => StatusCode::NOT_FOUND,
+            LockUserError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            LockUserError::Unauthorized => "10401",
+            LockUserError::Forbidden => "10403",
+            LockUserError::UnknownUser => "10404",
+            LockUserError::Unexpected(_) => "10500",
+        }
+    }
+    fn description(&self) -> String {
+        self.to_string()
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            LockUserError::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +278,25 @@ mod tests {
         assert_eq!(b["message"], "Internal Server Error");
         assert_eq!(b["traceId"], "t-1");
         assert!(!b.to_string().contains("users-secret"));
+    }
+
+    #[test]
+    fn a_locked_account_names_reason_and_unlock_time() {
+        use crate::lockout::LockReason;
+        use crate::time::UnixTime;
+        let e = LoginError::Locked {
+            reason: LockReason::MaxAttemptsExceeded,
+            until: Some(UnixTime(0)),
+        };
+        let b = body(&e.to_response("t"));
+        assert_eq!(b["code"], "17003");
+        assert_eq!(b["lockedReason"], "MaxAttemptsExceeded");
+        assert_eq!(b["unlockTime"], "1970-01-01T00:00:00Z");
+        let b = body(&LoginError::InvalidCredentials.to_response("t"));
+        assert_eq!(
+            (b["code"].as_str(), b.get("lockedReason")),
+            (Some("17002"), None)
+        );
     }
 
     #[test]

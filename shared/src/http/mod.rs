@@ -2,6 +2,7 @@
 //! use-case errors to status and code. Handlers here only translate.
 
 pub mod error;
+mod lockout;
 mod recovery;
 pub mod request;
 
@@ -9,6 +10,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 
 pub use error::{ApiError, ErrorBody};
+pub use lockout::{lock_user, login};
 pub use recovery::{recover_password, resend_code, set_password};
 
 /// Every response carries these: nothing here may be cached or leak a key in a referrer.
@@ -50,12 +52,4 @@ pub fn empty(status: StatusCode) -> Response<Body> {
     let mut res = Response::new(Body::Empty);
     *res.status_mut() = status;
     secure(res)
-}
-
-/// For endpoints whose feature is not built yet: routed, answering 501 with the error body.
-pub async fn not_implemented(
-    req: lambda_http::Request,
-) -> Result<Response<Body>, lambda_http::Error> {
-    let trace = request::trace_id(&req);
-    Ok(error::NotImplemented.to_response(&trace))
 }

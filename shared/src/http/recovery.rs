@@ -1,6 +1,6 @@
 //! Handlers of the three recovery endpoints: parse, call the use case, answer.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::error::{ApiError, BadRequest};
 use super::request::{
-    basic_credentials, json_body, path_tenant, property, query_param, require_post, trace_id,
+    basic_credentials, json_body, pad, path_tenant, property, query_param, require_post, trace_id,
     Property, RequestError, UserJson,
 };
 use super::{empty, text};
@@ -36,14 +36,6 @@ struct SetPasswordBody {
     #[serde(default)]
     #[allow(dead_code)]
     properties: Vec<Property>,
-}
-
-/// Answers no sooner than `floor` after `started`, so that whether work was done
-/// (a real user) or not (an unknown one) does not show in the timing.
-async fn pad(started: Instant, floor: Duration) {
-    if let Some(rest) = floor.checked_sub(started.elapsed()) {
-        tokio::time::sleep(rest).await;
-    }
 }
 
 fn bool_param(req: &Request, name: &str, default: bool) -> Result<bool, RequestError> {

@@ -63,6 +63,14 @@ fn bad(msg: impl Into<String>) -> RequestError {
     RequestError::Bad(BadRequest(msg.into()))
 }
 
+/// Answers no sooner than `floor` after `started`, so that whether work was done
+/// (a real user) or not (an unknown one) does not show in the timing.
+pub async fn pad(started: std::time::Instant, floor: std::time::Duration) {
+    if let Some(rest) = floor.checked_sub(started.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
+}
+
 /// The id a caller can quote to an operator: Lambda's request id, or a fresh one.
 pub fn trace_id(req: &Request) -> String {
     req.lambda_context_ref()

@@ -84,6 +84,19 @@ pub async fn verify_password(
     .context("verification task failed")?
 }
 
+/// Whether `stored` was written with weaker parameters (or another algorithm)
+/// than today's, so the next good login should store a fresh hash.
+pub fn needs_rehash(stored: &PasswordHash) -> bool {
+    let Ok(parsed) = argon2::PasswordHash::new(stored.as_phc()) else {
+        return true;
+    };
+    if parsed.algorithm.as_str() != "argon2id" {
+        return true;
+    }
+    let param = |name: &str| parsed.params.get_decimal(name).unwrap_or(0);
+    param("m") < M_COST_KIB || param("t") < T_COST || param("p") < P_COST
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +113,26 @@ mod tests {
             .unwrap());
         assert!(!verify_password(wrong, None).await.unwrap());
         assert_eq!(format!("{h:?}"), "PasswordHash(***)");
+        assert!(!needs_rehash(&h));
+    }
+
+    #[test]
+    fn weaker_or_foreign_hashes_need_a_rehash() {
+        let weak = argon2::Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let phc = weak.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(needs_rehash(&PasswordHash::from_phc(phc)));
+        let argon2i = argon2::Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(M_COST_KIB, T_COST, P_COST, None).unwrap(),
+        );
+        let phc = argon2i.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(needs_rehash(&PasswordHash::from_phc(phc)));
+        assert!(needs_rehash(&PasswordHash::from_phc("garbage".into())));
     }
 }

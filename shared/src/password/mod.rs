@@ -3,4 +3,4 @@
 pub mod hash;
 pub mod policy;
 
-pub use hash::{hash_password, verify_password, PasswordHash};
+pub use hash::{hash_password, needs_rehash, verify_password, PasswordHash};

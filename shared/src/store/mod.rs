@@ -3,6 +3,7 @@
 //! answer ([`Write::Conflict`]), never as an error string.
 
 mod items;
+pub mod locks;
 pub mod tables;
 
 use std::collections::{BTreeMap, HashMap};
@@ -369,7 +370,8 @@ impl Store {
                         .table_name(&self.tables.users)
                         .key("pk", s(user.storage_key()))
                         .update_expression(
-                            "SET password_hash = :ph, failed_attempts = :zero, password_changed_at = :now \
+                            "SET password_hash = :ph, failed_attempts = :zero, lock_count = :zero, \
+                             password_changed_at = :now \
                              REMOVE rk_hash, rk_expires, rk_callback, failed_lock_at, failed_lock_until",
                         )
                         .condition_expression("rk_hash = :h")

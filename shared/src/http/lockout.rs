@@ -1,0 +1,140 @@
+//! Handlers of login (`authenticate`) and lock-user.
+
+use std::time::Instant;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, BadRequest};
+use super::request::{
+    basic_credentials, json_body, pad, path_tenant, require_post, trace_id, RequestError, UserJson,
+};
+use crate::app::App;
+use crate::auth::resolve_username;
+use crate::domain::{Password, TenantDomain};
+use crate::lockout::admin::{self, LockUserError, LockUserRequest};
+use crate::lockout::login::{self, LoginRequest};
+use crate::time::UnixTime;
+use crate::token::TokenIssuer;
+
+type HandlerResult = Result<Response<Body>, lambda_http::Error>;
+
+fn bad(msg: impl Into<String>) -> RequestError {
+    RequestError::Bad(BadRequest(msg.into()))
+}
+
+/// WSO2's body form of the credentials.
+#[derive(Debug, Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    realm: Option<String>,
+    #[serde(default, rename = "tenant-domain")]
+    tenant_domain: Option<String>,
+}
+
+fn parse_login(req: &Request) -> Result<LoginRequest, RequestError> {
+    require_post(req)?;
+    let tenant = path_tenant(req)?;
+    if let Some(creds) = basic_credentials(req) {
+        let tenant = tenant.unwrap_or_else(TenantDomain::default_tenant);
+        let user = resolve_username(&tenant, &creds.username)
+            .ok_or_else(|| bad("The username is not valid."))?;
+        return Ok(LoginRequest {
+            user,
+            password: creds.password,
+        });
+    }
+    let body: LoginBody = json_body(req)?;
+    let user = UserJson {
+        username: body.username,
+        realm: body.realm,
+        tenant_domain: body.tenant_domain,
+    }
+    .resolve(tenant.as_ref())?;
+    let password = Password::new(body.password).map_err(|e| bad(format!("{e}.")))?;
+    Ok(LoginRequest { user, password })
+}
+
+/// `POST /api/identity/auth/v1.1/authenticate`, credentials as HTTP Basic or in the body.
+pub async fn login(app: &App, issuer: &TokenIssuer, req: Request) -> HandlerResult {
+    let started = Instant::now();
+    let trace = trace_id(&req);
+    let res = match parse_login(&req) {
+        Err(e) => e.to_response(&trace),
+        Ok(r) => match login::login(app, issuer, r, UnixTime::now()).await {
+            Ok(done) => {
+                return Ok(super::json(
+                    StatusCode::OK,
+                    &json!({
+                        "token": done.token,
+                        "tokenType": "Bearer",
+                        "expiresIn": done.expires_in,
+                        "userId": done.user.id.to_string(),
+                        "username": done.user.user_ref.username.as_str(),
+                    }),
+                ))
+            }
+            Err(e) => e.to_response(&trace),
+        },
+    };
+    // Every refusal takes as long as the slowest, so an unknown user looks like a wrong password.
+    pad(started, app.config.response_floor).await;
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+struct LockBody {
+    user: UserJson,
+    locked: bool,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+const MAX_REASON_CHARS: usize = 256;
+
+fn parse_lock(req: &Request) -> Result<LockUserRequest, RequestError> {
+    require_post(req)?;
+    let body: LockBody = json_body(req)?;
+    let reason = body.reason.unwrap_or_default().trim().to_string();
+    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(bad(format!(
+            "The reason must be at most {MAX_REASON_CHARS} characters, without control characters."
+        )));
+    }
+    let tenant = path_tenant(req)?;
+    Ok(LockUserRequest {
+        target: body.user.resolve(tenant.as_ref())?,
+        locked: body.locked,
+        reason,
+        caller: basic_credentials(req),
+    })
+}
+
+/// `POST /api/identity/user/v1.0/lock-user`, HTTP Basic of a tenant admin.
+pub async fn lock_user(app: &App, req: Request) -> HandlerResult {
+    let trace = trace_id(&req);
+    if req.method() == lambda_http::http::Method::POST && basic_credentials(&req).is_none() {
+        return Ok(LockUserError::Unauthorized.to_response(&trace));
+    }
+    let res = match parse_lock(&req) {
+        Err(e) => e.to_response(&trace),
+        Ok(r) => match admin::lock_user(app, r, UnixTime::now()).await {
+            Ok(done) => super::json(
+                StatusCode::OK,
+                &json!({
+                    "username": done.user.username.as_str(),
+                    "realm": done.user.realm.as_str(),
+                    "tenant-domain": done.user.tenant.as_str(),
+                    "accountLocked": done.locked,
+                    "lockedReason": done.reason().map(|r| r.as_str()),
+                }),
+            ),
+            Err(e) => e.to_response(&trace),
+        },
+    };
+    Ok(res)
+}

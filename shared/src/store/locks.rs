@@ -1,0 +1,231 @@
+//! Lock bookkeeping as single conditional updates, so concurrent logins are
+//! all counted and an account locks exactly once (the transitions mirror
+//! [`crate::lockout::LockState`]).
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::{items, n, s, sdk_err, Store, Write};
+use crate::account::User;
+use crate::domain::UserRef;
+use crate::password::PasswordHash;
+use crate::time::UnixTime;
+
+/// The account is open at `:now`: no admin lock, and no failed-login lock still running.
+const OPEN: &str = "attribute_exists(pk) AND attribute_not_exists(admin_lock_at) \
+                    AND (attribute_not_exists(failed_lock_at) OR failed_lock_until <= :now)";
+
+/// What [`Store::add_failure`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureCount {
+    /// Counted atomically: the count after this failure, and the locks so far.
+    Counted {
+        failed_attempts: u32,
+        lock_count: u32,
+    },
+    /// The account is locked (or gone): nothing was counted.
+    NotOpen,
+}
+
+fn num(item: &std::collections::HashMap<String, AttributeValue>, k: &str) -> u32 {
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(0, |v| u32::try_from(v.max(0)).unwrap_or(u32::MAX))
+}
+
+impl Store {
+    /// Adds one failed login, if the account is open; a lock that ended by time is cleared.
+    pub async fn add_failure(&self, user: &UserRef, now: UnixTime) -> anyhow::Result<FailureCount> {
+        let res = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.storage_key()))
+            .update_expression("ADD failed_attempts :one REMOVE failed_lock_at, failed_lock_until")
+            .condition_expression(OPEN)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now.0))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                Ok(FailureCount::Counted {
+                    failed_attempts: num(&item, "failed_attempts"),
+                    lock_count: num(&item, "lock_count"),
+                })
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(FailureCount::NotOpen)
+            }
+            Err(e) => Err(sdk_err(e, "UpdateItem add failure")),
+        }
+    }
+
+    /// Locks after `max` failures. Of concurrent callers past the threshold, exactly one gets `Done`.
+    pub async fn lock_after_failures(
+        &self,
+        user: &UserRef,
+        max: u32,
+        until: Option<UnixTime>,
+        now: UnixTime,
+    ) -> anyhow::Result<Write> {
+        let mut update = "SET failed_lock_at = :now, failed_attempts = :zero".to_string();
+        if until.is_some() {
+            update.push_str(", failed_lock_until = :until");
+        }
+        update.push_str(" ADD lock_count :one");
+        let mut req = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.storage_key()))
+            .update_expression(update)
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(failed_lock_at) \
+                 AND attribute_not_exists(admin_lock_at) AND failed_attempts >= :max",
+            )
+            .expression_attribute_values(":now", n(now.0))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max));
+        if let Some(u) = until {
+            req = req.expression_attribute_values(":until", n(u.0));
+        }
+        match req.send().await {
+            Ok(_) => Ok(Write::Done),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Write::Conflict)
+            }
+            Err(e) => Err(sdk_err(e, "UpdateItem lock")),
+        }
+    }
+
+    /// A good login on an open account: clears the counters (and stores an
+    /// upgraded hash). `Conflict` when the account locked in the meantime.
+    pub async fn record_success(
+        &self,
+        user: &UserRef,
+        rehash: Option<&PasswordHash>,
+        now: UnixTime,
+    ) -> anyhow::Result<Write> {
+        let mut update =
+            "SET failed_attempts = :zero, lock_count = :zero, last_login_at = :now".to_string();
+        if rehash.is_some() {
+            update.push_str(", password_hash = :ph");
+        }
+        update.push_str(" REMOVE failed_lock_at, failed_lock_until");
+        let mut req = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.storage_key()))
+            .update_expression(update)
+            .condition_expression(OPEN)
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now.0));
+        if let Some(h) = rehash {
+            req = req.expression_attribute_values(":ph", s(h.as_phc()));
+        }
+        match req.send().await {
+            Ok(_) => Ok(Write::Done),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Write::Conflict)
+            }
+            Err(e) => Err(sdk_err(e, "UpdateItem login success")),
+        }
+    }
+
+    /// Admin lock; any recovery under way is revoked with it. Returns the
+    /// account as it was before, or `None` if there is no such user.
+    pub async fn set_admin_lock(
+        &self,
+        user: &UserRef,
+        reason: &str,
+        now: UnixTime,
+    ) -> anyhow::Result<Option<User>> {
+        let res = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.storage_key()))
+            .update_expression(
+                "SET admin_lock_at = if_not_exists(admin_lock_at, :now), admin_lock_reason = :r \
+                 REMOVE rk_hash, rk_expires, rk_callback",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now.0))
+            .expression_attribute_values(":r", s(reason))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        let before = match res {
+            Ok(out) => items::user_from_item(&out.attributes.unwrap_or_default())
+                .context("user before lock")?,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(sdk_err(e, "UpdateItem admin lock")),
+        };
+        if let Some(r) = &before.recovery {
+            // The user item no longer names this key, so it cannot be used; the item goes too.
+            if let Err(e) = self
+                .client()
+                .delete_item()
+                .table_name(&self.tables().keys)
+                .key("pk", s(r.key_hash.as_str()))
+                .send()
+                .await
+            {
+                tracing::warn!(error = %sdk_err(e, "DeleteItem key"), "revoked key item left for TTL");
+            }
+        }
+        Ok(Some(before))
+    }
+
+    /// Lifts every lock and clears the counters. Returns the account as it was
+    /// before, or `None` if there is no such user.
+    pub async fn admin_unlock(&self, user: &UserRef) -> anyhow::Result<Option<User>> {
+        let res = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.storage_key()))
+            .update_expression(
+                "SET failed_attempts = :zero, lock_count = :zero \
+                 REMOVE admin_lock_at, admin_lock_reason, failed_lock_at, failed_lock_until",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(out) => Ok(Some(
+                items::user_from_item(&out.attributes.unwrap_or_default())
+                    .context("user before unlock")?,
+            )),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_err(e, "UpdateItem admin unlock")),
+        }
+    }
+}
