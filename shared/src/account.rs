@@ -16,6 +16,8 @@ pub struct User {
     pub email: Email,
     pub roles: Vec<Role>,
     pub password_hash: PasswordHash,
+    /// Hashes of earlier passwords, newest first (`password.history`); never plain text.
+    pub password_history: Vec<PasswordHash>,
     pub lock: LockState,
     /// The one recovery key that currently works, if a recovery is under way.
     pub recovery: Option<ActiveRecovery>,

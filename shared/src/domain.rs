@@ -176,7 +176,8 @@ impl UserRef {
     }
 }
 
-/// A plaintext password. Its `Debug` never shows the value.
+/// A plaintext password, NFKC-normalised (NIST SP 800-63B), so the same
+/// password typed on different keyboards hashes alike. Its `Debug` never shows it.
 #[derive(Clone)]
 pub struct Password(String);
 
@@ -185,6 +186,11 @@ impl Password {
     pub const HARD_MAX_BYTES: usize = 4096;
 
     pub fn new(s: String) -> Result<Self, String> {
+        use unicode_normalization::UnicodeNormalization;
+        if s.len() > Self::HARD_MAX_BYTES {
+            return Err("the password is too long".into());
+        }
+        let s: String = s.nfkc().collect();
         if s.is_empty() {
             return Err("the password is empty".into());
         }
@@ -267,5 +273,11 @@ mod tests {
         let p = Password::new("Secret123!".into()).unwrap();
         assert_eq!(format!("{p:?}"), "Password(***)");
         assert!(Password::new(String::new()).is_err());
+        // NFKC: a full-width password is its ASCII form; a ligature splits.
+        assert_eq!(
+            Password::new("Ｐａｓｓ１".into()).unwrap().expose(),
+            "Pass1"
+        );
+        assert_eq!(Password::new("ﬁne".into()).unwrap().expose(), "fine");
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::password::policy::{check_cost, check_length_agreement, JavaRegex, NamePolicy};
 use crate::time::{format_duration, parse_duration};
 
 /// Every setting the service knows, with its default and what it means.
@@ -77,6 +78,41 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "fewest characters in a password",
     ),
     ("password.max_length", "64", "most characters in a password"),
+    (
+        "password.regex",
+        "",
+        "user-store regex (WSO2 PasswordJavaRegEx, Java syntax); empty: none",
+    ),
+    (
+        "password.regex_error",
+        "",
+        "message when password.regex refuses a password",
+    ),
+    (
+        "password.pattern",
+        "",
+        "identity-management pattern (Java syntax); empty: none",
+    ),
+    (
+        "password.pattern_error",
+        "",
+        "message when password.pattern refuses a password",
+    ),
+    (
+        "password.name_policy",
+        "contain",
+        "off, equal or contain: the password may not equal / contain the username",
+    ),
+    (
+        "password.history",
+        "0",
+        "the last N passwords may not be reused (0: off)",
+    ),
+    (
+        "password.guidelines",
+        "",
+        "what a change-password page lists: a JSON array of strings",
+    ),
     (
         "anonymous_access",
         "true",
@@ -146,10 +182,17 @@ pub struct LockSettings {
     pub notify: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PasswordSettings {
     pub min_length: usize,
     pub max_length: usize,
+    pub regex: Option<JavaRegex>,
+    pub regex_error: Option<String>,
+    pub pattern: Option<JavaRegex>,
+    pub pattern_error: Option<String>,
+    pub name_policy: NamePolicy,
+    pub history: u32,
+    pub guidelines: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -271,9 +314,64 @@ impl TenantSettings {
             ratio: parse_num("lock.ratio", get("lock.ratio"), 1, 100)?,
             notify: parse_bool("lock.notify", get("lock.notify"))?,
         };
+        let min_length = parse_num("password.min_length", get("password.min_length"), 1, 1024)?;
+        let max_length = parse_num("password.max_length", get("password.max_length"), 1, 1024)?;
+        if min_length > max_length {
+            return Err(err(
+                "password.min_length",
+                format!("{min_length} is above password.max_length ({max_length})"),
+            ));
+        }
+        let java_regex = |key: &str| -> Result<Option<JavaRegex>, SettingError> {
+            let src = get(key);
+            if src.is_empty() {
+                return Ok(None);
+            }
+            let re = JavaRegex::parse(src).map_err(|m| err(key, m))?;
+            check_length_agreement(key, &re, min_length, max_length).map_err(|m| err(key, m))?;
+            check_cost(&re, max_length).map_err(|m| err(key, m))?;
+            Ok(Some(re))
+        };
+        let message = |key: &str| -> Result<Option<String>, SettingError> {
+            let v = get(key);
+            if v.chars().count() > 500 || v.chars().any(char::is_control) {
+                return Err(err(key, "at most 500 characters, no control characters"));
+            }
+            Ok((!v.is_empty()).then(|| v.to_string()))
+        };
+        let guidelines: Vec<String> = match get("password.guidelines") {
+            "" => Vec::new(),
+            v => serde_json::from_str(v).map_err(|_| {
+                err(
+                    "password.guidelines",
+                    r#"must be a JSON array of strings, e.g. ["At least 8 characters"]"#,
+                )
+            })?,
+        };
+        if guidelines.len() > 20 || guidelines.iter().any(|g| g.chars().count() > 200) {
+            return Err(err(
+                "password.guidelines",
+                "at most 20 entries of at most 200 characters",
+            ));
+        }
         let password = PasswordSettings {
-            min_length: parse_num("password.min_length", get("password.min_length"), 1, 1024)?,
-            max_length: parse_num("password.max_length", get("password.max_length"), 1, 1024)?,
+            min_length,
+            max_length,
+            regex: java_regex("password.regex")?,
+            regex_error: message("password.regex_error")?,
+            pattern: java_regex("password.pattern")?,
+            pattern_error: message("password.pattern_error")?,
+            name_policy: NamePolicy::parse(get("password.name_policy")).ok_or_else(|| {
+                err(
+                    "password.name_policy",
+                    format!(
+                        "`{}` is not off, equal or contain",
+                        get("password.name_policy")
+                    ),
+                )
+            })?,
+            history: parse_num("password.history", get("password.history"), 0, 24)?,
+            guidelines,
         };
         let anonymous_access = parse_bool("anonymous_access", get("anonymous_access"))?;
 
@@ -282,15 +380,6 @@ impl TenantSettings {
             return Err(err(
                 "recovery.expiry",
                 "a recovery key must be valid for some time",
-            ));
-        }
-        if password.min_length > password.max_length {
-            return Err(err(
-                "password.min_length",
-                format!(
-                    "{} is above password.max_length ({})",
-                    password.min_length, password.max_length
-                ),
             ));
         }
         if !recovery.default_callback.is_empty()

@@ -140,6 +140,7 @@ mod tests {
             email: Email::parse("kim@example.com").unwrap(),
             roles: vec![Role::Admin],
             password_hash: PasswordHash::from_phc(String::new()),
+            password_history: vec![],
             lock: LockState::default(),
             recovery: None,
             recovery_window: RecoveryWindow::default(),

@@ -73,14 +73,21 @@ async fn the_seed_curl_flow_works_over_http() {
     assert_eq!(mails.len(), 1);
     let key = mails[0].key();
 
+    // The seed's own example password is one of the most common ones: our
+    // default policy (NIST SP 800-63B) refuses it, and the key stays usable.
     let body = format!(r#"{{"key": "{key}", "password": "Password1!","properties": []}}"#);
+    let (status, text) = http.post(SET_PASSWORD, &body, Some(seed_auth)).await;
+    assert_eq!((status, error_code(&text)), (400, "20035".to_string()));
+    assert!(text.contains("most commonly used"), "{text}");
+
+    let body = format!(r#"{{"key": "{key}", "password": "Seed-Flow-Passw0rd!","properties": []}}"#);
     let (status, text) = http.post(SET_PASSWORD, &body, Some(seed_auth)).await;
     assert_eq!(status, 200, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["username"], user.username());
     assert_eq!(v["tenant-domain"], "carbon.super");
 
-    // The old key is refused now.
+    // The used key is refused now.
     let (status, text) = http.post(SET_PASSWORD, &body, Some(seed_auth)).await;
     assert_eq!((status, error_code(&text)), (400, "18001".to_string()));
 

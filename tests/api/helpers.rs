@@ -251,6 +251,7 @@ impl TestApp {
             roles: if admin { vec![Role::Admin] } else { vec![] },
             password_hash: hash_blocking(&Password::new(password.clone()).expect("pw"))
                 .expect("hash"),
+            password_history: Vec::new(),
             lock: LockState::default(),
             recovery: None,
             recovery_window: RecoveryWindow::default(),
@@ -351,8 +352,8 @@ impl TestApp {
         let path = path_and_query.split('?').next().unwrap_or_default();
         let res = if path.ends_with("/recover-password") {
             account_core::http::recover_password(&self.app, req).await
-        } else if path.ends_with("/set-password") {
-            account_core::http::set_password(&self.app, req).await
+        } else if path.ends_with("/set-password") || path.ends_with("/password-policy") {
+            account_core::http::set_password_or_policy(&self.app, req).await
         } else if path.ends_with("/resend-code") {
             account_core::http::resend_code(&self.app, req).await
         } else if path.ends_with("/authenticate") {

@@ -1,11 +1,14 @@
 //! API tests: each handler driven in-process against DynamoDB Local and
 //! aws-ses-v2-local; end-to-end tests over HTTP through `cargo lambda watch`.
 //! `infra/test.sh` starts all of it.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
+mod accountctl;
 mod e2e;
 mod helpers;
 mod lock_user;
 mod login;
+mod password_policy;
 mod recover_password;
 mod resend_code;
 mod set_password;

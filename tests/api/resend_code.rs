@@ -16,10 +16,13 @@ async fn resend_mails_a_new_key_and_the_old_one_stops_working() {
     let new = mails[1].key();
     assert_ne!(new, old);
 
-    app.set_password(&old, "Password1!")
+    app.set_password(&old, "Fresh-Start-2026!")
         .await
         .assert_error(400, "18001");
-    assert_eq!(app.set_password(&new, "Password1!").await.status, 200);
+    assert_eq!(
+        app.set_password(&new, "Fresh-Start-2026!").await.status,
+        200
+    );
     // Recovery finished: nothing left to resend.
     assert_eq!(app.resend(&user).await.status, 201);
     assert_eq!(

@@ -12,7 +12,7 @@ async fn the_mailed_key_sets_a_new_password_once() {
     let stored = app.stored_user(&user).await;
     let key = app.recovery_key(&user).await;
 
-    let res = app.set_password(&key, "Password1!").await;
+    let res = app.set_password(&key, "Fresh-Start-2026!").await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(
         res.json(),
@@ -28,7 +28,7 @@ async fn the_mailed_key_sets_a_new_password_once() {
     let after = app.stored_user(&user).await;
     assert!(after.password_hash.as_phc().starts_with("$argon2id$"));
     assert!(verify_password(
-        Password::new("Password1!".into()).unwrap(),
+        Password::new("Fresh-Start-2026!".into()).unwrap(),
         Some(after.password_hash.clone())
     )
     .await
@@ -59,16 +59,16 @@ async fn the_mailed_key_sets_a_new_password_once() {
 #[tokio::test]
 async fn unknown_and_malformed_keys_are_18001() {
     let app = spawn_app().await;
-    app.set_password(&uuid::Uuid::new_v4().to_string(), "Password1!")
+    app.set_password(&uuid::Uuid::new_v4().to_string(), "Fresh-Start-2026!")
         .await
         .assert_error(400, "18001");
-    app.set_password("5c765a47-6764-4048-b5cf-55864cb654c0", "Password1!")
+    app.set_password("5c765a47-6764-4048-b5cf-55864cb654c0", "Fresh-Start-2026!")
         .await
         .assert_error(400, "18001");
-    app.set_password("not-a-key", "Password1!")
+    app.set_password("not-a-key", "Fresh-Start-2026!")
         .await
         .assert_error(400, "18001");
-    app.set_password("", "Password1!")
+    app.set_password("", "Fresh-Start-2026!")
         .await
         .assert_error(400, "18001");
 }
@@ -80,7 +80,7 @@ async fn an_expired_key_is_18002() {
     let user = app.add_user(false).await;
     let key = app.recovery_key(&user).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    app.set_password(&key, "Password1!")
+    app.set_password(&key, "Fresh-Start-2026!")
         .await
         .assert_error(400, "18002");
     let after = app.stored_user(&user).await;
@@ -99,10 +99,13 @@ async fn a_newer_recovery_revokes_the_older_key() {
     let first = app.recovery_key(&user).await;
     let second = app.recovery_key(&user).await;
     assert_ne!(first, second);
-    app.set_password(&first, "Password1!")
+    app.set_password(&first, "Fresh-Start-2026!")
         .await
         .assert_error(400, "18001");
-    assert_eq!(app.set_password(&second, "Password1!").await.status, 200);
+    assert_eq!(
+        app.set_password(&second, "Fresh-Start-2026!").await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -184,7 +187,10 @@ async fn success_clears_failed_logins_and_a_failed_login_lock_but_not_an_admin_l
     )
     .await;
     let key = app.recovery_key(&user).await;
-    assert_eq!(app.set_password(&key, "Password1!").await.status, 200);
+    assert_eq!(
+        app.set_password(&key, "Fresh-Start-2026!").await.status,
+        200
+    );
     let after = app.stored_user(&user).await;
     assert_eq!(after.lock.failed_attempts, 0);
     assert!(after.lock.failed_lock.is_none());
@@ -197,8 +203,8 @@ async fn malformed_bodies_are_400() {
         "",
         "{}",
         r#"{"key": "5c765a47-6764-4048-b5cf-55864cb654c0"}"#,
-        r#"{"password": "Password1!"}"#,
-        r#"{"key": 5, "password": "Password1!"}"#,
+        r#"{"password": "Fresh-Start-2026!"}"#,
+        r#"{"key": 5, "password": "Fresh-Start-2026!"}"#,
         r#"{"key": "k", "password": 12345678}"#,
         r#"{"key": "k", "password": ""}"#,
         r#"{"key": "k", "password": null}"#,

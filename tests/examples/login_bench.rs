@@ -5,6 +5,8 @@
 //!   infra/emulators.sh start
 //!   cargo run -p api-tests --example login_bench [-- http://127.0.0.1:9000]
 
+#![allow(clippy::unwrap_used)] // A benchmark: a failed call should stop it loudly.
+
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

@@ -1,4 +1,4 @@
-//! `set-password` Lambda: wiring only. The logic is in `account_core`.
+//! `set-password` Lambda (also serves `GET .../password-policy`): wiring only.
 
 use lambda_http::{run, service_fn, Error};
 
@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let app = account_core::App::from_env().await?;
     let app = &app;
     run(service_fn(move |req| {
-        account_core::http::set_password(app, req)
+        account_core::http::set_password_or_policy(app, req)
     }))
     .await
 }

@@ -168,6 +168,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 email,
                 roles: if admin { vec![Role::Admin] } else { vec![] },
                 password_hash: hash_password(password).await?,
+                password_history: Vec::new(),
                 lock: LockState::default(),
                 recovery: None,
                 recovery_window: RecoveryWindow::default(),

@@ -69,9 +69,28 @@ pub struct BadRequest(pub String);
 #[derive(Debug)]
 pub struct PayloadTooLarge(pub usize);
 
-/// Every endpoint takes `POST` only.
+/// A failure of our own outside any use case (a storage read in a plain handler).
 #[derive(Debug)]
-pub struct MethodNotAllowed;
+pub struct Unexpected(pub anyhow::Error);
+
+impl ApiError for Unexpected {
+    fn status(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+    fn code(&self) -> &'static str {
+        "10500"
+    }
+    fn description(&self) -> String {
+        String::new()
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        Some(&self.0)
+    }
+}
+
+/// The method the endpoint takes, when another one was used.
+#[derive(Debug)]
+pub struct MethodNotAllowed(pub &'static str);
 
 impl ApiError for MethodNotAllowed {
     fn status(&self) -> StatusCode {
@@ -81,7 +100,7 @@ impl ApiError for MethodNotAllowed {
         "10405"
     }
     fn description(&self) -> String {
-        "Use POST.".into()
+        format!("Use {}.", self.0)
     }
 }
 

@@ -11,7 +11,9 @@ use lambda_http::{Body, Response};
 
 pub use error::{ApiError, ErrorBody};
 pub use lockout::{lock_user, login};
-pub use recovery::{recover_password, resend_code, set_password};
+pub use recovery::{
+    password_policy, recover_password, resend_code, set_password, set_password_or_policy,
+};
 
 /// Every response carries these: nothing here may be cached or leak a key in a referrer.
 fn secure(mut res: Response<Body>) -> Response<Body> {

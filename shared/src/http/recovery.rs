@@ -7,14 +7,15 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, BadRequest};
+use super::error::{ApiError, BadRequest, Unexpected};
 use super::request::{
-    basic_credentials, json_body, pad, path_tenant, property, query_param, require_post, trace_id,
-    Property, RequestError, UserJson,
+    basic_credentials, json_body, pad, path_tenant, property, query_param, require_method,
+    require_post, trace_id, Property, RequestError, UserJson,
 };
 use super::{empty, text};
 use crate::app::App;
-use crate::domain::Password;
+use crate::domain::{Password, TenantDomain};
+use crate::password::policy;
 use crate::recovery::{self, RecoverRequest, Recovered, ResendRequest, SetPasswordRequest};
 use crate::time::UnixTime;
 
@@ -155,4 +156,57 @@ pub async fn set_password(app: &App, req: Request) -> HandlerResult {
         },
     };
     Ok(res)
+}
+
+/// `GET /api/identity/recovery/v0.9/password-policy` (or `/t/{tenant}/...`, or
+/// `?tenant-domain=`): the rules and guidelines a change-password page shows.
+/// No authentication: the policy is what any user is about to be told anyway.
+pub async fn password_policy(app: &App, req: Request) -> HandlerResult {
+    let trace = trace_id(&req);
+    let tenant = match require_method(&req, lambda_http::http::Method::GET, "GET")
+        .and_then(|()| path_tenant(&req))
+    {
+        Err(e) => return Ok(e.to_response(&trace)),
+        Ok(Some(t)) => t,
+        Ok(None) => match query_param(&req, "tenant-domain").filter(|t| !t.is_empty()) {
+            None => TenantDomain::default_tenant(),
+            Some(t) => match TenantDomain::parse(&t) {
+                Ok(t) => t,
+                Err(e) => return Ok(BadRequest(e).to_response(&trace)),
+            },
+        },
+    };
+    let settings = match app.store.load(&tenant, None, &app.config.defaults).await {
+        Ok((settings, _)) => settings,
+        Err(e) => return Ok(Unexpected(e).to_response(&trace)),
+    };
+    let p = &settings.password;
+    let guidelines = policy::guidelines(p);
+    Ok(super::json(
+        StatusCode::OK,
+        &json!({
+            "tenant-domain": tenant.as_str(),
+            "minLength": p.min_length,
+            "maxLength": p.max_length,
+            "regex": p.regex.as_ref().map(|r| r.as_str()),
+            "regexError": p.regex_error,
+            "pattern": p.pattern.as_ref().map(|r| r.as_str()),
+            "patternError": p.pattern_error,
+            "namePolicy": p.name_policy.as_str(),
+            "history": p.history,
+            "commonPasswordsRefused": true,
+            "guidelinesEnabled": !guidelines.is_empty(),
+            "policyList": guidelines,
+        }),
+    ))
+}
+
+/// The set-password function also serves the password policy: a change-password
+/// page reads the policy and then sets the password, so both hit one warm function.
+pub async fn set_password_or_policy(app: &App, req: Request) -> HandlerResult {
+    if req.uri().path().ends_with("/password-policy") {
+        password_policy(app, req).await
+    } else {
+        set_password(app, req).await
+    }
 }

@@ -22,10 +22,18 @@ pub enum RequestError {
 
 /// Refuses anything but `POST` before the body is looked at.
 pub fn require_post(req: &Request) -> Result<(), RequestError> {
-    if req.method() == lambda_http::http::Method::POST {
+    require_method(req, lambda_http::http::Method::POST, "POST")
+}
+
+pub fn require_method(
+    req: &Request,
+    m: lambda_http::http::Method,
+    name: &'static str,
+) -> Result<(), RequestError> {
+    if req.method() == m {
         Ok(())
     } else {
-        Err(RequestError::Method(MethodNotAllowed))
+        Err(RequestError::Method(MethodNotAllowed(name)))
     }
 }
 

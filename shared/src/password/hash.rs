@@ -84,6 +84,37 @@ pub async fn verify_password(
     .context("verification task failed")?
 }
 
+/// Whether `candidate` is the current password or one of the `n - 1` before it
+/// (`password.history = n`). One argon2 verification per remembered hash.
+pub async fn reuses_recent(
+    candidate: &Password,
+    current: &PasswordHash,
+    history: &[PasswordHash],
+    n: u32,
+) -> anyhow::Result<bool> {
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    for h in std::iter::once(current).chain(history.iter()).take(n) {
+        if verify_password(candidate.clone(), Some(h.clone())).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The history to store after a change: the replaced hash first, `n - 1` kept.
+pub fn next_history(
+    replaced: &PasswordHash,
+    history: &[PasswordHash],
+    n: u32,
+) -> Vec<PasswordHash> {
+    let keep = usize::try_from(n.saturating_sub(1)).unwrap_or(usize::MAX);
+    std::iter::once(replaced)
+        .chain(history.iter())
+        .take(keep)
+        .cloned()
+        .collect()
+}
+
 /// Whether `stored` was written with weaker parameters (or another algorithm)
 /// than today's, so the next good login should store a fresh hash.
 pub fn needs_rehash(stored: &PasswordHash) -> bool {
@@ -114,6 +145,36 @@ mod tests {
         assert!(!verify_password(wrong, None).await.unwrap());
         assert_eq!(format!("{h:?}"), "PasswordHash(***)");
         assert!(!needs_rehash(&h));
+    }
+
+    #[test]
+    fn history_keeps_n_minus_one_older_hashes() {
+        let h = |s: &str| PasswordHash::from_phc(s.into());
+        let hist = vec![h("b"), h("c"), h("d")];
+        assert_eq!(next_history(&h("a"), &hist, 3), vec![h("a"), h("b")]);
+        assert!(next_history(&h("a"), &hist, 0).is_empty());
+        assert!(next_history(&h("a"), &hist, 1).is_empty());
+    }
+
+    #[tokio::test]
+    async fn reuse_is_found_in_the_current_and_recent_hashes_only() {
+        let pw = |s: &str| Password::new(s.into()).unwrap();
+        let (a, b, c) = (
+            hash_blocking(&pw("pw-a")).unwrap(),
+            hash_blocking(&pw("pw-b")).unwrap(),
+            hash_blocking(&pw("pw-c")).unwrap(),
+        );
+        let history = vec![b.clone(), c.clone()];
+        assert!(reuses_recent(&pw("pw-a"), &a, &history, 1).await.unwrap());
+        assert!(reuses_recent(&pw("pw-b"), &a, &history, 2).await.unwrap());
+        assert!(
+            !reuses_recent(&pw("pw-c"), &a, &history, 2).await.unwrap(),
+            "older than n"
+        );
+        assert!(
+            !reuses_recent(&pw("pw-a"), &a, &history, 0).await.unwrap(),
+            "history off"
+        );
     }
 
     #[test]

@@ -3,4 +3,6 @@
 pub mod hash;
 pub mod policy;
 
-pub use hash::{hash_password, needs_rehash, verify_password, PasswordHash};
+pub use hash::{
+    hash_password, needs_rehash, next_history, reuses_recent, verify_password, PasswordHash,
+};

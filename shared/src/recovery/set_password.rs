@@ -6,7 +6,7 @@ use super::key::{is_expired, RecoveryKey};
 use crate::app::App;
 use crate::domain::{Password, UserRef};
 use crate::mail::TemplateName;
-use crate::password::{hash_password, policy};
+use crate::password::{hash_password, next_history, policy, reuses_recent};
 use crate::store::Write;
 use crate::time::UnixTime;
 
@@ -63,17 +63,32 @@ pub async fn set_password(
     let user = user
         .filter(|u| u.recovery.as_ref().is_some_and(|r| r.key_hash == hash))
         .ok_or(SetPasswordError::InvalidKey)?;
-    let broken = policy::violations(&settings.password, &req.password, &user.user_ref.username);
+    let rules = &settings.password;
+    let mut broken = policy::violations(rules, &req.password, &user.user_ref.username);
+    if rules.history > 0
+        && reuses_recent(
+            &req.password,
+            &user.password_hash,
+            &user.password_history,
+            rules.history,
+        )
+        .await?
+    {
+        broken.push(format!(
+            "Password must not be one of the last {} passwords.",
+            rules.history
+        ));
+    }
     if !broken.is_empty() {
         return Err(SetPasswordError::PolicyViolation(broken));
     }
     let new_hash = hash_password(req.password).await?;
-    if app
+    let history = next_history(&user.password_hash, &user.password_history, rules.history);
+    let written = app
         .store
-        .consume_key(&user.user_ref, &hash, &new_hash, now)
-        .await?
-        == Write::Conflict
-    {
+        .consume_key(&user.user_ref, &hash, &new_hash, &history, now)
+        .await?;
+    if written == Write::Conflict {
         // A concurrent call used the key first.
         return Err(SetPasswordError::InvalidKey);
     }

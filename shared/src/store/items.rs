@@ -66,6 +66,10 @@ pub(super) fn user_to_item(u: &User, now: UnixTime) -> Item {
             AttributeValue::L(u.roles.iter().map(|r| s(r.as_str())).collect()),
         ),
         ("password_hash".into(), s(u.password_hash.as_phc())),
+        (
+            "password_history".into(),
+            history_value(&u.password_history),
+        ),
         ("failed_attempts".into(), n(u.lock.failed_attempts)),
         ("lock_count".into(), n(u.lock.lock_count)),
         ("created_at".into(), n(now.0)),
@@ -81,6 +85,10 @@ pub(super) fn user_to_item(u: &User, now: UnixTime) -> Item {
         }
     }
     item
+}
+
+pub(super) fn history_value(h: &[PasswordHash]) -> AttributeValue {
+    AttributeValue::L(h.iter().map(|h| s(h.as_phc())).collect())
 }
 
 pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
@@ -125,6 +133,17 @@ pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
         email: Email::parse(get_s(item, "email")?).map_err(|e| anyhow!(e))?,
         roles,
         password_hash: PasswordHash::from_phc(get_s(item, "password_hash")?.to_string()),
+        password_history: match item.get("password_history") {
+            Some(AttributeValue::L(l)) => l
+                .iter()
+                .map(|v| {
+                    v.as_s()
+                        .map(|h| PasswordHash::from_phc(h.clone()))
+                        .map_err(|_| anyhow!("password_history entry"))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            _ => Vec::new(),
+        },
         lock: LockState {
             admin_lock,
             failed_lock,
@@ -139,6 +158,9 @@ pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
         user_ref,
     })
 }
+
+/// How long after expiry DynamoDB's TTL may delete a key item.
+pub const KEY_TTL_GRACE_SECS: i64 = 86_400;
 
 /// A stored recovery key: whose it is and until when it works.
 #[derive(Debug, Clone)]
@@ -162,8 +184,12 @@ pub(super) fn key_to_item(
         ("scenario".into(), s("NOTIFICATION_BASED_PW_RECOVERY")),
         ("created_at".into(), n(now.0)),
         ("expires_at".into(), n(expires_at.0)),
-        // DynamoDB's TTL deletes the item some time after this; expiry itself is checked on read.
-        ("ttl".into(), n(expires_at.0)),
+        // Expiry is checked on read. TTL removes the item a day later, so an
+        // expired key is still found and answered as expired (18002), not unknown.
+        (
+            "ttl".into(),
+            n(expires_at.0.saturating_add(KEY_TTL_GRACE_SECS)),
+        ),
     ])
 }
 
@@ -207,6 +233,7 @@ mod tests {
             email: Email::parse("kim@example.com").unwrap(),
             roles: vec![Role::Admin],
             password_hash: PasswordHash::from_phc("$argon2id$x".into()),
+            password_history: vec![PasswordHash::from_phc("$argon2id$old".into())],
             lock: LockState {
                 admin_lock: Some(AdminLock {
                     at: UnixTime(5),
@@ -234,6 +261,7 @@ mod tests {
         assert_eq!(back.roles, u.roles);
         assert_eq!(back.lock, u.lock);
         assert_eq!(back.password_hash, u.password_hash);
+        assert_eq!(back.password_history, u.password_history);
     }
 
     #[test]

@@ -351,6 +351,7 @@ impl Store {
         user: &UserRef,
         key_hash: &KeyHash,
         new_hash: &PasswordHash,
+        history: &[PasswordHash],
         now: UnixTime,
     ) -> anyhow::Result<Write> {
         let ops = vec![
@@ -370,13 +371,14 @@ impl Store {
                         .table_name(&self.tables.users)
                         .key("pk", s(user.storage_key()))
                         .update_expression(
-                            "SET password_hash = :ph, failed_attempts = :zero, lock_count = :zero, \
-                             password_changed_at = :now \
+                            "SET password_hash = :ph, password_history = :hist, failed_attempts = :zero, \
+                             lock_count = :zero, password_changed_at = :now \
                              REMOVE rk_hash, rk_expires, rk_callback, failed_lock_at, failed_lock_until",
                         )
                         .condition_expression("rk_hash = :h")
                         .expression_attribute_values(":h", s(key_hash.as_str()))
                         .expression_attribute_values(":ph", s(new_hash.as_phc()))
+                        .expression_attribute_values(":hist", items::history_value(history))
                         .expression_attribute_values(":zero", n(0))
                         .expression_attribute_values(":now", n(now.0))
                         .build()

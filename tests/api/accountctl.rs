@@ -1,0 +1,148 @@
+//! The operators' CLI, run as a user would, against DynamoDB Local.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::helpers::*;
+
+/// The `accountctl` binary next to this test binary (`cargo test --workspace` builds it).
+fn accountctl(args: &[&str], stdin: Option<&str>) -> (bool, String) {
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join("accountctl");
+    assert!(
+        bin.exists(),
+        "{} missing: build the workspace first",
+        bin.display()
+    );
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for k in [
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "USERS_TABLE",
+        "SETTINGS_TABLE",
+        "KEYS_TABLE",
+    ] {
+        cmd.env(k, lookup(k).expect(k));
+    }
+    let mut child = cmd.spawn().expect("accountctl runs");
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn tenant_settings_are_validated_before_anything_is_stored() {
+    let app = spawn_app().await;
+    let t = app.tenant.as_str();
+    let (ok, out) = accountctl(
+        &[
+            "tenant",
+            "set",
+            "--tenant",
+            t,
+            "recovery.expiry=30m",
+            "lock.max_failed_attempts=3",
+        ],
+        None,
+    );
+    assert!(ok, "{out}");
+    for (bad, key) in [
+        ("recovery.nope=1", "recovery.nope"),
+        ("recovery.expiry=soon", "recovery.expiry"),
+        ("password.min_length=70", "password.min_length"),
+        ("password.regex=([a-z]", "password.regex"),
+        (r"password.regex=^[\S]{6,30}$", "password.regex"),
+    ] {
+        let extra = if key == "password.regex" && bad.contains("6,30") {
+            "password.min_length=40"
+        } else {
+            "lock.ratio=3"
+        };
+        let (ok, out) = accountctl(&["tenant", "set", "--tenant", t, extra, bad], None);
+        assert!(!ok, "{bad} accepted: {out}");
+        assert!(out.contains(key), "{bad}: {out}");
+    }
+    let (ok, out) = accountctl(&["tenant", "show", "--tenant", t], None);
+    assert!(ok, "{out}");
+    assert!(out.contains("recovery.expiry = 30m  [tenant]"), "{out}");
+    assert!(
+        out.contains("lock.ratio = 2  [default]"),
+        "nothing of the refused calls stored: {out}"
+    );
+    let (ok, _) = accountctl(&["tenant", "unset", "--tenant", t, "recovery.expiry"], None);
+    assert!(ok);
+    let (_, out) = accountctl(&["tenant", "show", "--tenant", t], None);
+    assert!(out.contains("recovery.expiry = 15m  [default]"), "{out}");
+}
+
+#[tokio::test]
+async fn users_are_added_through_the_policy_shown_without_secrets_and_unlocked() {
+    let app = spawn_app().await;
+    let t = app.tenant.as_str();
+    let name = unique("cli-");
+    let email = format!("{name}@example.test");
+    let add = |pw: &str| {
+        accountctl(
+            &[
+                "user",
+                "add",
+                "--tenant",
+                t,
+                "--username",
+                &name,
+                "--email",
+                &email,
+                "--password-stdin",
+            ],
+            Some(&format!("{pw}\n")),
+        )
+    };
+    let (ok, out) = add("password1");
+    assert!(!ok && out.contains("most commonly used"), "{out}");
+    let (ok, out) = add("Cli-Added-Passw0rd");
+    assert!(ok, "{out}");
+    let (ok, out) = add("Cli-Added-Passw0rd");
+    assert!(!ok && out.contains("exists"), "{out}");
+
+    for _ in 0..5 {
+        app.login(&name, "wrong").await;
+    }
+    let (ok, out) = accountctl(&["user", "show", "--tenant", t, "--username", &name], None);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("account locked:  yes (MaxAttemptsExceeded)"),
+        "{out}"
+    );
+    assert!(out.contains(&email));
+    assert!(
+        !out.contains("argon2") && !out.contains("Cli-Added"),
+        "no secrets: {out}"
+    );
+
+    let (ok, out) = accountctl(
+        &["user", "unlock", "--tenant", t, "--username", &name],
+        None,
+    );
+    assert!(
+        ok && out.contains("was locked: MaxAttemptsExceeded"),
+        "{out}"
+    );
+    assert_eq!(app.login(&name, "Cli-Added-Passw0rd").await.status, 200);
+}
