@@ -125,13 +125,10 @@ pub async fn lock_user(app: &App, req: Request) -> HandlerResult {
         Ok(r) => match admin::lock_user(app, r, UnixTime::now()).await {
             Ok(done) => super::json(
                 StatusCode::OK,
-                &json!({
-                    "username": done.user.username.as_str(),
-                    "realm": done.user.realm.as_str(),
-                    "tenant-domain": done.user.tenant.as_str(),
-                    "accountLocked": done.locked,
-                    "lockedReason": done.reason().map(|r| r.as_str()),
-                }),
+                &super::user_json(
+                    &done.user,
+                    json!({"accountLocked": done.locked, "lockedReason": done.reason().map(|r| r.as_str())}),
+                ),
             ),
             Err(e) => e.to_response(&trace),
         },

@@ -30,6 +30,19 @@ fn secure(mut res: Response<Body>) -> Response<Body> {
     res
 }
 
+/// `{"username", "realm", "tenant-domain"}` plus `more`: the user part of WSO2's success bodies.
+pub fn user_json(user: &crate::domain::UserRef, more: serde_json::Value) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "username": user.username.as_str(),
+        "realm": user.realm.as_str(),
+        "tenant-domain": user.tenant.as_str(),
+    });
+    if let (Some(m), serde_json::Value::Object(extra)) = (v.as_object_mut(), more) {
+        m.extend(extra);
+    }
+    v
+}
+
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     let mut res = Response::new(Body::Text(value.to_string()));
     *res.status_mut() = status;

@@ -145,12 +145,7 @@ pub async fn set_password(app: &App, req: Request) -> HandlerResult {
         Ok(r) => match recovery::set_password(app, r, UnixTime::now()).await {
             Ok(done) => super::json(
                 StatusCode::OK,
-                &json!({
-                    "username": done.user.username.as_str(),
-                    "realm": done.user.realm.as_str(),
-                    "tenant-domain": done.user.tenant.as_str(),
-                    "userId": done.user_id.to_string(),
-                }),
+                &super::user_json(&done.user, json!({"userId": done.user_id.to_string()})),
             ),
             Err(e) => e.to_response(&trace),
         },

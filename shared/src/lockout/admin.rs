@@ -97,22 +97,9 @@ pub async fn lock_user(
         } else {
             (TemplateName::AccountUnlock, "")
         };
-        let sent = app
-            .mailer
-            .send(
-                &before.email,
-                template,
-                &[
-                    ("username", before.user_ref.username.as_str()),
-                    ("tenant", before.user_ref.tenant.as_str()),
-                    ("reason", reason),
-                ],
-            )
+        app.mailer
+            .notify(&before, template, &[("reason", reason)])
             .await;
-        if let Err(e) = sent {
-            // The lock is set either way; the notice is best effort.
-            tracing::error!(error = %e, "lock notice not sent");
-        }
     }
     Ok(LockUserOutcome {
         user: before.user_ref,

@@ -137,21 +137,13 @@ async fn record_failure(
             Some(u) => format!("It unlocks by itself at {}.", u.to_rfc3339()),
             None => "An administrator has to unlock it.".to_string(),
         };
-        let sent = app
-            .mailer
-            .send(
-                &user.email,
+        app.mailer
+            .notify(
+                user,
                 TemplateName::AccountLockFailedAttempt,
-                &[
-                    ("username", user.user_ref.username.as_str()),
-                    ("tenant", user.user_ref.tenant.as_str()),
-                    ("unlock", &unlock),
-                ],
+                &[("unlock", &unlock)],
             )
             .await;
-        if let Err(e) = sent {
-            tracing::error!(error = %e, "lock notice not sent");
-        }
     }
     Ok(())
 }

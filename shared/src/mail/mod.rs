@@ -6,6 +6,7 @@ mod templates;
 use anyhow::Context;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
+use crate::account::User;
 use crate::config::MailConfig;
 use crate::domain::Email;
 use crate::store::sdk_err;
@@ -20,6 +21,19 @@ pub struct Mailer {
 impl Mailer {
     pub fn new(ses: aws_sdk_sesv2::Client, config: MailConfig) -> Self {
         Self { ses, config }
+    }
+
+    /// Sends `template` to `user` with their username and tenant filled in; a
+    /// failure is logged, not returned: the state change it reports stands.
+    pub async fn notify(&self, user: &User, template: TemplateName, vars: &[(&str, &str)]) {
+        let mut all = vec![
+            ("username", user.user_ref.username.as_str()),
+            ("tenant", user.user_ref.tenant.as_str()),
+        ];
+        all.extend_from_slice(vars);
+        if let Err(e) = self.send(&user.email, template, &all).await {
+            tracing::error!(error = %e, template = template.as_str(), "notice not sent");
+        }
     }
 
     /// Renders `template` with `vars` (plus the configured sender and signature) and sends it.

@@ -94,22 +94,13 @@ pub async fn set_password(
     }
     tracing::info!(outcome = "password_set", "recovery finished");
     let time = now.to_rfc3339();
-    let sent = app
-        .mailer
-        .send(
-            &user.email,
+    app.mailer
+        .notify(
+            &user,
             TemplateName::PasswordResetSuccess,
-            &[
-                ("username", user.user_ref.username.as_str()),
-                ("tenant", user.user_ref.tenant.as_str()),
-                ("time", &time),
-            ],
+            &[("time", &time)],
         )
         .await;
-    if let Err(e) = sent {
-        // The password is changed and stays changed; the notice is best effort.
-        tracing::error!(error = %e, "password-changed mail not sent");
-    }
     Ok(PasswordSet {
         user: user.user_ref,
         user_id: user.id,

@@ -5,7 +5,9 @@
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::{items, n, s, sdk_err, Store, Write};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+
+use super::{conditional, items, n, s, sdk_err, Store, Write};
 use crate::account::User;
 use crate::domain::UserRef;
 use crate::password::PasswordHash;
@@ -25,6 +27,14 @@ pub enum FailureCount {
     },
     /// The account is locked (or gone): nothing was counted.
     NotOpen,
+}
+
+/// The account as an `ALL_OLD` update found it; `None` when the condition (it exists) failed.
+fn user_before(out: Option<UpdateItemOutput>) -> anyhow::Result<Option<User>> {
+    out.map(|o| {
+        items::user_from_item(&o.attributes.unwrap_or_default()).context("user before update")
+    })
+    .transpose()
 }
 
 fn num(item: &std::collections::HashMap<String, AttributeValue>, k: &str) -> u32 {
@@ -49,22 +59,16 @@ impl Store {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match res {
-            Ok(out) => {
+        Ok(match conditional(res, "UpdateItem add failure")? {
+            Some(out) => {
                 let item = out.attributes.unwrap_or_default();
-                Ok(FailureCount::Counted {
+                FailureCount::Counted {
                     failed_attempts: num(&item, "failed_attempts"),
                     lock_count: num(&item, "lock_count"),
-                })
+                }
             }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(FailureCount::NotOpen)
-            }
-            Err(e) => Err(sdk_err(e, "UpdateItem add failure")),
-        }
+            None => FailureCount::NotOpen,
+        })
     }
 
     /// Locks after `max` failures. Of concurrent callers past the threshold, exactly one gets `Done`.
@@ -97,16 +101,8 @@ impl Store {
         if let Some(u) = until {
             req = req.expression_attribute_values(":until", n(u.0));
         }
-        match req.send().await {
-            Ok(_) => Ok(Write::Done),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Write::Conflict)
-            }
-            Err(e) => Err(sdk_err(e, "UpdateItem lock")),
-        }
+        Ok(conditional(req.send().await, "UpdateItem lock")?
+            .map_or(Write::Conflict, |_| Write::Done))
     }
 
     /// A good login on an open account: clears the counters (and stores an
@@ -135,16 +131,8 @@ impl Store {
         if let Some(h) = rehash {
             req = req.expression_attribute_values(":ph", s(h.as_phc()));
         }
-        match req.send().await {
-            Ok(_) => Ok(Write::Done),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Write::Conflict)
-            }
-            Err(e) => Err(sdk_err(e, "UpdateItem login success")),
-        }
+        Ok(conditional(req.send().await, "UpdateItem login success")?
+            .map_or(Write::Conflict, |_| Write::Done))
     }
 
     /// Admin lock; any recovery under way is revoked with it. Returns the
@@ -170,16 +158,8 @@ impl Store {
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        let before = match res {
-            Ok(out) => items::user_from_item(&out.attributes.unwrap_or_default())
-                .context("user before lock")?,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(sdk_err(e, "UpdateItem admin lock")),
+        let Some(before) = user_before(conditional(res, "UpdateItem admin lock")?)? else {
+            return Ok(None);
         };
         if let Some(r) = &before.recovery {
             // The user item no longer names this key, so it cannot be used; the item goes too.
@@ -214,18 +194,6 @@ impl Store {
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        match res {
-            Ok(out) => Ok(Some(
-                items::user_from_item(&out.attributes.unwrap_or_default())
-                    .context("user before unlock")?,
-            )),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(sdk_err(e, "UpdateItem admin unlock")),
-        }
+        user_before(conditional(res, "UpdateItem admin unlock")?)
     }
 }

@@ -43,6 +43,27 @@ pub(crate) fn sdk_err<E: std::error::Error + Send + Sync + 'static>(
     anyhow!("{what}: {}", DisplayErrorContext(e))
 }
 
+/// A write's result, with a failed condition as `Ok(None)` (a domain answer)
+/// and every other failure as an error.
+pub(crate) fn conditional<O, E>(
+    res: Result<O, SdkError<E>>,
+    what: &str,
+) -> anyhow::Result<Option<O>>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match res {
+        Ok(o) => Ok(Some(o)),
+        Err(e)
+            if e.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(sdk_err(e, what)),
+    }
+}
+
 /// The outcome of a conditional write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Write {
@@ -169,16 +190,7 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(Write::Done),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Write::Conflict)
-            }
-            Err(e) => Err(sdk_err(e, "PutItem user")),
-        }
+        Ok(conditional(res, "PutItem user")?.map_or(Write::Conflict, |_| Write::Done))
     }
 
     /// The overrides stored for a tenant (not the defaults).
