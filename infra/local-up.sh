@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole service locally: installs what is missing, starts the
 # emulators, creates the tables, seeds tenant carbon.super with an admin and a
-# demo user, and serves all five functions on http://127.0.0.1:9000.
+# demo user, and serves every function on http://127.0.0.1:9000, the
+# reset-password page at /recovery/reset-password among them.
 # Ctrl-C stops everything it started.
 #   ADMIN_PASSWORD (default: Admin-Passw0rd!)  password of user `admin` (admin@localhost)
 #   KIM_PASSWORD   (default: Kim-Passw0rd!)    password of user `kim` (kim@localhost)
@@ -26,6 +27,11 @@ printf '%s\n' "${ADMIN_PASSWORD:-Admin-Passw0rd!}" | accountctl user add --tenan
   --username admin --email admin@localhost --admin --password-stdin --exists-ok
 printf '%s\n' "${KIM_PASSWORD:-Kim-Passw0rd!}" | accountctl user add --tenant carbon.super \
   --username kim --email kim@localhost --password-stdin --exists-ok
+
+# Reset links in the demo tenant's mails open the page this stack serves.
+accountctl tenant set --tenant carbon.super \
+  'recovery.callback_regex=^(https://localhost:9443/|http://127\.0\.0\.1:9000/).*' \
+  recovery.default_callback=http://127.0.0.1:9000/recovery/reset-password
 
 say "serving http://127.0.0.1:9000 (mail inbox: http://127.0.0.1:8005/); Ctrl-C stops"
 cargo lambda watch -A 127.0.0.1 -P 9000 --env-file infra/local.env

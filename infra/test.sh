@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy, the SAM template (cfn-lint,
-# sam validate --lint), unit tests, API tests against the emulators, and
-# end-to-end tests over HTTP through `cargo lambda watch`.
+# sam validate --lint), unit tests, API tests against the emulators,
+# end-to-end tests over HTTP through `cargo lambda watch`, and the
+# reset-password page in headless Chromium.
 # Installs what is missing, starts what it needs, stops what it started.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -47,3 +48,6 @@ wait_port "$E2E_PORT" 120 "cargo lambda watch" "$WATCH_PID"
 
 say "cargo test"
 E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" cargo test --workspace
+
+say "browser tests (headless Chromium)"
+E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" node --test tests/browser/

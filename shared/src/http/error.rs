@@ -69,6 +69,22 @@ pub struct BadRequest(pub String);
 #[derive(Debug)]
 pub struct PayloadTooLarge(pub usize);
 
+/// No such resource.
+#[derive(Debug)]
+pub struct NotFound;
+
+impl ApiError for NotFound {
+    fn status(&self) -> StatusCode {
+        StatusCode::NOT_FOUND
+    }
+    fn code(&self) -> &'static str {
+        "10404"
+    }
+    fn description(&self) -> String {
+        "There is nothing at this address.".into()
+    }
+}
+
 /// A failure of our own outside any use case (a storage read in a plain handler).
 #[derive(Debug)]
 pub struct Unexpected(pub anyhow::Error);

@@ -3,6 +3,7 @@
 
 pub mod error;
 mod lockout;
+mod page;
 mod recovery;
 pub mod request;
 
@@ -11,6 +12,7 @@ use lambda_http::{Body, Response};
 
 pub use error::{ApiError, ErrorBody};
 pub use lockout::{lock_user, login};
+pub use page::reset_page;
 pub use recovery::{
     password_policy, recover_password, resend_code, set_password, set_password_or_policy,
 };
