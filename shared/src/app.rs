@@ -5,12 +5,14 @@ use aws_smithy_http_client::tls;
 
 use crate::config::Config;
 use crate::mail::Mailer;
+use crate::recovery::captcha::CaptchaVerifier;
 use crate::store::Store;
 
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub mailer: Mailer,
+    pub captcha: CaptchaVerifier,
 }
 
 impl App {
@@ -40,6 +42,7 @@ impl App {
         Self {
             store: Store::new(ddb, config.tables.clone()),
             mailer: Mailer::new(ses, config.mail.clone()),
+            captcha: CaptchaVerifier::new(config.captcha.clone()),
             config,
         }
     }

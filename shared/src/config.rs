@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::domain::Email;
+use crate::recovery::captcha::{CaptchaConfig, GOOGLE_VERIFY_URL};
 use crate::tenant::TenantSettings;
 
 #[derive(Debug, Clone)]
@@ -12,6 +13,8 @@ pub struct Tables {
     pub users: String,
     pub settings: String,
     pub keys: String,
+    /// Hourly request counters (per source IP), removed by TTL.
+    pub rate_limits: String,
 }
 
 impl Tables {
@@ -20,6 +23,7 @@ impl Tables {
             users: need(&get, "USERS_TABLE")?,
             settings: need(&get, "SETTINGS_TABLE")?,
             keys: need(&get, "KEYS_TABLE")?,
+            rate_limits: need(&get, "RATE_LIMITS_TABLE")?,
         })
     }
 }
@@ -67,6 +71,7 @@ pub struct Config {
     /// Recovery answers take at least this long, so that the work done for a
     /// real user cannot be told apart from the nothing done for an unknown one.
     pub response_floor: Duration,
+    pub captcha: CaptchaConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +113,18 @@ impl Config {
             },
             defaults,
             response_floor,
+            captcha: CaptchaConfig {
+                verify_url: get("RECAPTCHA_VERIFY_URL")
+                    .unwrap_or_else(|| GOOGLE_VERIFY_URL.to_string()),
+                timeout: match get("RECAPTCHA_TIMEOUT_MS") {
+                    None => Duration::from_millis(3000),
+                    Some(v) => Duration::from_millis(v.trim().parse().map_err(|_| {
+                        ConfigError(format!(
+                            "RECAPTCHA_TIMEOUT_MS: `{v}` is not a number of milliseconds"
+                        ))
+                    })?),
+                },
+            },
         })
     }
 }
@@ -122,6 +139,7 @@ mod tests {
             "USERS_TABLE" => "u",
             "SETTINGS_TABLE" => "s",
             "KEYS_TABLE" => "k",
+            "RATE_LIMITS_TABLE" => "r",
             "MAIL_FROM" => "no-reply@example.com",
             _ => return None,
         };

@@ -6,8 +6,11 @@ use std::fmt;
 pub const DEFAULT_TENANT: &str = "carbon.super";
 pub const DEFAULT_REALM: &str = "PRIMARY";
 
+/// Control characters, and the bidirectional overrides that make text display
+/// as something other than what it is.
 fn has_control(s: &str) -> bool {
-    s.chars().any(|c| c.is_control())
+    s.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
 }
 
 /// A tenant domain, lower-cased (`carbon.super`, `example.com`).
@@ -82,8 +85,18 @@ pub struct Username(String);
 impl Username {
     pub const MAX_CHARS: usize = 254;
 
+    /// NFKC-normalised, so look-alike forms of one name (full-width letters,
+    /// ligatures) are one user; any script is allowed.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
+        use unicode_normalization::UnicodeNormalization;
+        if s.len() > Self::MAX_CHARS * 4 {
+            return Err(format!(
+                "the username is longer than {} characters",
+                Self::MAX_CHARS
+            ));
+        }
+        let s: String = s.trim().nfkc().collect();
+        let s = s.as_str();
         if s.is_empty() {
             return Err("the username is empty".into());
         }
@@ -239,6 +252,12 @@ mod tests {
         assert!(Username::parse("a\u{0}b").is_err());
         assert!(Username::parse("a#b").is_err());
         assert!(Username::parse(&"x".repeat(255)).is_err());
+        assert!(Username::parse(&"x".repeat(100_000)).is_err());
+        // NFKC: full-width and ligature forms are the same name; other scripts are fine.
+        assert_eq!(Username::parse("ｋｉｍ").unwrap().canonical(), "kim");
+        assert_eq!(Username::parse("ﬁona").unwrap().as_str(), "fiona");
+        assert_eq!(Username::parse("Ελένη").unwrap().canonical(), "ελένη");
+        assert!(Username::parse("kim\u{202e}").is_err(), "bidi override");
     }
 
     #[test]

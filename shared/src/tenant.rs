@@ -47,9 +47,19 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "recovery mails per user per hour (0: no limit)",
     ),
     (
+        "recovery.max_requests_per_ip_per_hour",
+        "30",
+        "recovery requests per source IP per hour (0: no limit)",
+    ),
+    (
         "recovery.captcha.enabled",
         "false",
-        "require reCAPTCHA on recovery requests",
+        "require a reCAPTCHA token (g-recaptcha-response header) on recovery requests",
+    ),
+    (
+        "recovery.captcha.secret",
+        "",
+        "the tenant's reCAPTCHA secret, sent to the verifier",
     ),
     ("lock.enabled", "true", "lock accounts after failed logins"),
     (
@@ -170,7 +180,24 @@ pub struct RecoverySettings {
     pub notify_user_existence: bool,
     pub notify_account_status: bool,
     pub max_requests_per_hour: u32,
-    pub captcha_enabled: bool,
+    pub max_requests_per_ip_per_hour: u32,
+    /// `Some(secret)` when reCAPTCHA is required.
+    pub captcha: Option<CaptchaSecret>,
+}
+
+/// A tenant's reCAPTCHA secret. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaptchaSecret(pub String);
+
+impl fmt::Debug for CaptchaSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CaptchaSecret(***)")
+    }
+}
+
+/// Settings whose values `accountctl tenant show` masks.
+pub fn is_secret_setting(name: &str) -> bool {
+    name.ends_with(".secret")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,10 +324,23 @@ impl TenantSettings {
                 0,
                 10_000,
             )?,
-            captcha_enabled: parse_bool(
-                "recovery.captcha.enabled",
-                get("recovery.captcha.enabled"),
+            max_requests_per_ip_per_hour: parse_num(
+                "recovery.max_requests_per_ip_per_hour",
+                get("recovery.max_requests_per_ip_per_hour"),
+                0,
+                100_000,
             )?,
+            captcha: match parse_bool("recovery.captcha.enabled", get("recovery.captcha.enabled"))?
+            {
+                false => None,
+                true if get("recovery.captcha.secret").is_empty() => {
+                    return Err(err(
+                        "recovery.captcha.enabled",
+                        "set recovery.captcha.secret too",
+                    ))
+                }
+                true => Some(CaptchaSecret(get("recovery.captcha.secret").to_string())),
+            },
         };
         let lock = LockSettings {
             enabled: parse_bool("lock.enabled", get("lock.enabled"))?,
@@ -396,14 +436,6 @@ impl TenantSettings {
         }
         if recovery.default_callback.is_empty() {
             return Err(err("recovery.default_callback", "must not be empty"));
-        }
-        if recovery.captcha_enabled {
-            // Verification against a reCAPTCHA verifier is not built yet; refusing the
-            // setting is better than a tenant believing it is protected.
-            return Err(err(
-                "recovery.captcha.enabled",
-                "reCAPTCHA verification is not available in this version",
-            ));
         }
         Ok(Self {
             recovery,
@@ -501,6 +533,10 @@ mod tests {
             (
                 vec![("recovery.captcha.enabled", "true")],
                 "recovery.captcha.enabled",
+            ),
+            (
+                vec![("recovery.max_requests_per_ip_per_hour", "-1")],
+                "recovery.max_requests_per_ip_per_hour",
             ),
         ] {
             let e = set(&pairs).unwrap_err();

@@ -194,9 +194,15 @@ pub fn basic(user: &str, password: &str) -> String {
 
 /// A test app on a fresh tenant, against the emulators named by infra/local.env.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The same, with the configuration changed by `tweak` first.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::from_lookup(lookup).expect("configuration from infra/local.env");
-    // In-process tests check behaviour, not timing; the floor has its own test.
+    // In-process tests check behaviour, not timing; the floor has its own tests.
     config.response_floor = std::time::Duration::ZERO;
+    tweak(&mut config);
     let app = App::from_clients(config, ddb_client().await, ses_client(&ses_url()).await);
     app.store.create_tables().await.unwrap_or_else(|e| {
         panic!("DynamoDB Local is not reachable ({e:#}); start it with `infra/emulators.sh start` or run `infra/test.sh`")
@@ -336,19 +342,40 @@ impl TestApp {
         body: String,
         auth: Option<String>,
     ) -> TestResponse {
+        let headers: Vec<(&str, String)> = auth.into_iter().map(|a| ("authorization", a)).collect();
+        self.call_with(method, path_and_query, body, &headers, None)
+            .await
+    }
+
+    /// A request with extra headers and, as API Gateway reports it, a source IP.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: String,
+        headers: &[(&str, String)],
+        source_ip: Option<&str>,
+    ) -> TestResponse {
+        use lambda_http::RequestExt;
         let mut b = http::Request::builder()
             .method(method)
             .uri(path_and_query)
             .header("content-type", "application/json");
-        if let Some(a) = auth {
-            b = b.header("authorization", a);
+        for (k, v) in headers {
+            b = b.header(*k, v);
         }
         let body = if body.is_empty() {
             Body::Empty
         } else {
             Body::Text(body)
         };
-        let req = b.body(body).expect("request");
+        let mut req = b.body(body).expect("request");
+        if let Some(ip) = source_ip {
+            let mut ctx =
+                lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+            ctx.http.source_ip = Some(ip.to_string());
+            req = req.with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx));
+        }
         let path = path_and_query.split('?').next().unwrap_or_default();
         let res = if path.ends_with("/recover-password") {
             account_core::http::recover_password(&self.app, req).await
@@ -493,4 +520,70 @@ pub fn item_strings(item: &HashMap<String, AttributeValue>) -> Vec<String> {
     let mut out = Vec::new();
     item.values().for_each(|v| walk(v, &mut out));
     out
+}
+
+/// A reCAPTCHA verifier of our own on 127.0.0.1: token `good` passes, `bad`
+/// fails, `slow` answers after 5 s, `junk` answers with something not JSON.
+/// Returns its URL and the form bodies it received.
+pub async fn spawn_verifier() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/siteverify", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Read the head, then as much body as Content-Length says.
+                let body = loop {
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(i) = text.find("\r\n\r\n") {
+                        let len = text[..i]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= i + 4 + len {
+                            break text[i + 4..].to_string();
+                        }
+                    }
+                };
+                log.lock().unwrap().push(body.clone());
+                let json = if body.contains("response=good") {
+                    r#"{"success": true}"#
+                } else if body.contains("response=slow") {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    r#"{"success": true}"#
+                } else if body.contains("response=junk") {
+                    "<html>nope</html>"
+                } else {
+                    r#"{"success": false, "error-codes": ["invalid-input-response"]}"#
+                };
+                let res = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+                    json.len()
+                );
+                let _ = sock.write_all(res.as_bytes()).await;
+            });
+        }
+    });
+    (url, seen)
 }

@@ -4,11 +4,15 @@
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 mod accountctl;
+mod captcha;
 mod e2e;
 mod helpers;
 mod lock_user;
 mod login;
+mod logs;
 mod password_policy;
+mod rate_limit;
 mod recover_password;
 mod resend_code;
 mod set_password;
+mod timing;

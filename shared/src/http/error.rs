@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::lockout::admin::LockUserError;
 use crate::lockout::login::LoginError;
+use crate::recovery::captcha::CaptchaFailure;
 use crate::recovery::{RecoverError, ResendError, SetPasswordError};
 
 #[derive(Debug, Serialize)]
@@ -144,9 +145,24 @@ impl ApiError for PayloadTooLarge {
     }
 }
 
+fn captcha_status(f: CaptchaFailure) -> StatusCode {
+    match f {
+        CaptchaFailure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn captcha_code(f: CaptchaFailure) -> &'static str {
+    match f {
+        CaptchaFailure::Unavailable => "10503",
+        _ => "10400",
+    }
+}
+
 impl ApiError for RecoverError {
     fn status(&self) -> StatusCode {
         match self {
+            RecoverError::Captcha(f) => captcha_status(*f),
             RecoverError::Unauthorized => StatusCode::UNAUTHORIZED,
             RecoverError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -157,6 +173,7 @@ impl ApiError for RecoverError {
             RecoverError::Disabled => "20017",
             RecoverError::InvalidCallback => "20044",
             RecoverError::Unauthorized => "10401",
+            RecoverError::Captcha(f) => captcha_code(*f),
             RecoverError::UnknownUser => "18003",
             RecoverError::AccountLocked => "17003",
             RecoverError::Unexpected(_) => "10500",
@@ -176,6 +193,7 @@ impl ApiError for RecoverError {
 impl ApiError for ResendError {
     fn status(&self) -> StatusCode {
         match self {
+            ResendError::Captcha(f) => captcha_status(*f),
             ResendError::Unauthorized => StatusCode::UNAUTHORIZED,
             ResendError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -185,6 +203,7 @@ impl ApiError for ResendError {
         match self {
             ResendError::Disabled => "20017",
             ResendError::Unauthorized => "10401",
+            ResendError::Captcha(f) => captcha_code(*f),
             ResendError::UnknownUser => "18003",
             ResendError::AccountLocked => "17003",
             ResendError::Unexpected(_) => "10500",

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::error::{ApiError, BadRequest, Unexpected};
 use super::request::{
-    basic_credentials, json_body, pad, path_tenant, property, query_param, require_method,
-    require_post, trace_id, Property, RequestError, UserJson,
+    basic_credentials, captcha_token, json_body, pad, path_tenant, property, query_param,
+    require_method, require_post, source_ip, trace_id, Property, RequestError, UserJson,
 };
 use super::{empty, text};
 use crate::app::App;
@@ -68,6 +68,8 @@ fn parse_recover(req: &Request) -> Result<RecoverRequest, RequestError> {
         callback: property(&body.properties, "callback").map(str::to_string),
         notify,
         caller: basic_credentials(req),
+        captcha_token: captcha_token(req),
+        source_ip: source_ip(req),
     })
 }
 
@@ -108,6 +110,8 @@ fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
     Ok(ResendRequest {
         user: body.user.resolve(tenant.as_ref())?,
         caller: basic_credentials(req),
+        captcha_token: captcha_token(req),
+        source_ip: source_ip(req),
     })
 }
 

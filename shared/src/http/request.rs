@@ -136,6 +136,25 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     })
 }
 
+/// The caller's address as API Gateway saw it (`None` outside API Gateway).
+pub fn source_ip(req: &Request) -> Option<std::net::IpAddr> {
+    use lambda_http::request::RequestContext;
+    let ip = match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(c) => c.http.source_ip.clone(),
+        RequestContext::ApiGatewayV1(c) => c.identity.source_ip.clone(),
+        _ => None,
+    }?;
+    ip.parse().ok()
+}
+
+/// The reCAPTCHA token, from WSO2's `g-recaptcha-response` header.
+pub fn captcha_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get("g-recaptcha-response")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// `Authorization: Basic` credentials, if the request carries well-formed ones.
 pub fn basic_credentials(req: &Request) -> Option<Credentials> {
     req.headers()

@@ -1,6 +1,7 @@
 //! Password recovery by email: start (recover-password), resend (resend-code)
 //! and finish (set-password).
 
+pub mod captcha;
 pub mod key;
 mod recover;
 mod resend;
@@ -10,14 +11,89 @@ pub use recover::{recover_password, RecoverError, RecoverRequest, Recovered};
 pub use resend::{resend_code, ResendError, ResendRequest};
 pub use set_password::{set_password, PasswordSet, SetPasswordError, SetPasswordRequest};
 
+use std::net::IpAddr;
+
 use crate::account::User;
 use crate::app::App;
 use crate::auth::{authenticate, Credentials};
+use crate::domain::UserRef;
 use crate::mail::TemplateName;
 use crate::store::{IssueKey, Write};
 use crate::tenant::TenantSettings;
 use crate::time::{humanize_duration, UnixTime};
+use captcha::CaptchaFailure;
 use key::{reset_link, RecoveryKey};
+
+/// What recover-password and resend-code check before they look at the user.
+pub(crate) struct Gate<'a> {
+    pub user: &'a UserRef,
+    pub caller: Option<Credentials>,
+    pub captcha_token: Option<String>,
+    pub source_ip: Option<IpAddr>,
+    /// `notify=false`: only a tenant admin may ask.
+    pub admin_only: bool,
+}
+
+pub(crate) struct Admitted {
+    pub settings: TenantSettings,
+    pub user: Option<User>,
+    /// Over `recovery.max_requests_per_ip_per_hour`: answer as usual, send nothing.
+    pub ip_over_limit: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    Disabled,
+    Captcha(CaptchaFailure),
+    Unauthorized,
+}
+
+/// Loads the tenant's settings and the user while counting the request against
+/// its source IP (one round trip each, concurrently), then checks, in order:
+/// recovery enabled, CAPTCHA, caller.
+pub(crate) async fn admit(
+    app: &App,
+    gate: Gate<'_>,
+    now: UnixTime,
+) -> anyhow::Result<Result<Admitted, Refused>> {
+    let tenant = &gate.user.tenant;
+    let count = async {
+        match gate.source_ip {
+            Some(ip) => app.store.count_ip_request(tenant, ip, now).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (loaded, ip_count) = tokio::join!(
+        app.store
+            .load(tenant, Some(gate.user), &app.config.defaults),
+        count
+    );
+    let (settings, user) = loaded?;
+    let ip_count = ip_count?;
+    if !settings.recovery.enabled {
+        return Ok(Err(Refused::Disabled));
+    }
+    if let Some(secret) = &settings.recovery.captcha {
+        if let Err(f) = app
+            .captcha
+            .check(secret, gate.captcha_token.as_deref(), gate.source_ip)
+            .await
+        {
+            return Ok(Err(Refused::Captcha(f)));
+        }
+    }
+    let need = need_for(&settings, gate.admin_only);
+    if !caller_allowed(app, tenant, need, gate.caller, now).await? {
+        return Ok(Err(Refused::Unauthorized));
+    }
+    let max = settings.recovery.max_requests_per_ip_per_hour;
+    let ip_over_limit = max > 0 && ip_count.is_some_and(|n| n > max);
+    Ok(Ok(Admitted {
+        settings,
+        user,
+        ip_over_limit,
+    }))
+}
 
 /// Who may start a recovery, by the tenant's settings and the request.
 pub(crate) enum Need {

@@ -1,7 +1,10 @@
 //! recover-password: start a recovery and mail (or, for an admin, return) a key.
 
 use super::key::RecoveryKey;
-use super::{caller_allowed, issue_key, need_for, send_reset_mail, NotIssued};
+use std::net::IpAddr;
+
+use super::captcha::{captcha_text, CaptchaFailure};
+use super::{admit, issue_key, send_reset_mail, Admitted, Gate, NotIssued, Refused};
 use crate::app::App;
 use crate::auth::Credentials;
 use crate::domain::UserRef;
@@ -14,6 +17,8 @@ pub struct RecoverRequest {
     /// `false`: an admin asks for the key instead of a mail.
     pub notify: bool,
     pub caller: Option<Credentials>,
+    pub captcha_token: Option<String>,
+    pub source_ip: Option<IpAddr>,
 }
 
 #[derive(Debug)]
@@ -32,6 +37,8 @@ pub enum RecoverError {
     InvalidCallback,
     #[error("Valid credentials of a tenant administrator are required.")]
     Unauthorized,
+    #[error("{}", captcha_text(*.0))]
+    Captcha(CaptchaFailure),
     #[error("No such user.")]
     UnknownUser,
     #[error("The account is locked.")]
@@ -40,19 +47,34 @@ pub enum RecoverError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<Refused> for RecoverError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Disabled => RecoverError::Disabled,
+            Refused::Captcha(f) => RecoverError::Captcha(f),
+            Refused::Unauthorized => RecoverError::Unauthorized,
+        }
+    }
+}
+
 #[tracing::instrument(skip_all, fields(tenant = %req.user.tenant, notify = req.notify))]
 pub async fn recover_password(
     app: &App,
     req: RecoverRequest,
     now: UnixTime,
 ) -> Result<Recovered, RecoverError> {
-    let (settings, user) = app
-        .store
-        .load(&req.user.tenant, Some(&req.user), &app.config.defaults)
-        .await?;
-    if !settings.recovery.enabled {
-        return Err(RecoverError::Disabled);
-    }
+    let gate = Gate {
+        user: &req.user,
+        caller: req.caller,
+        captcha_token: req.captcha_token,
+        source_ip: req.source_ip,
+        admin_only: !req.notify,
+    };
+    let Admitted {
+        settings,
+        user,
+        ip_over_limit,
+    } = admit(app, gate, now).await??;
     let callback = req
         .callback
         .clone()
@@ -60,9 +82,9 @@ pub async fn recover_password(
     if !settings.recovery.callback_regex.is_match(&callback) {
         return Err(RecoverError::InvalidCallback);
     }
-    let need = need_for(&settings, !req.notify);
-    if !caller_allowed(app, &req.user.tenant, need, req.caller, now).await? {
-        return Err(RecoverError::Unauthorized);
+    if ip_over_limit && req.notify {
+        tracing::info!(outcome = "ip_rate_limited", "no key issued");
+        return Ok(Recovered::Accepted);
     }
     let Some(user) = user else {
         tracing::info!(outcome = "unknown_user", "no key issued");

@@ -1,6 +1,9 @@
 //! resend-code: mail a fresh key for a recovery under way; older keys stop working.
 
-use super::{caller_allowed, issue_key, key, need_for, send_reset_mail};
+use std::net::IpAddr;
+
+use super::captcha::{captcha_text, CaptchaFailure};
+use super::{admit, issue_key, key, send_reset_mail, Admitted, Gate, Refused};
 use crate::app::App;
 use crate::auth::Credentials;
 use crate::domain::UserRef;
@@ -10,6 +13,8 @@ use crate::time::UnixTime;
 pub struct ResendRequest {
     pub user: UserRef,
     pub caller: Option<Credentials>,
+    pub captcha_token: Option<String>,
+    pub source_ip: Option<IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +23,8 @@ pub enum ResendError {
     Disabled,
     #[error("Valid credentials of a tenant user are required.")]
     Unauthorized,
+    #[error("{}", captcha_text(*.0))]
+    Captcha(CaptchaFailure),
     #[error("No such user.")]
     UnknownUser,
     #[error("The account is locked.")]
@@ -26,26 +33,34 @@ pub enum ResendError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<Refused> for ResendError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Disabled => ResendError::Disabled,
+            Refused::Captcha(f) => ResendError::Captcha(f),
+            Refused::Unauthorized => ResendError::Unauthorized,
+        }
+    }
+}
+
 /// `Ok(())` is the one answer for "sent", "nothing under way" and "unknown user".
 #[tracing::instrument(skip_all, fields(tenant = %req.user.tenant))]
 pub async fn resend_code(app: &App, req: ResendRequest, now: UnixTime) -> Result<(), ResendError> {
-    let (settings, user) = app
-        .store
-        .load(&req.user.tenant, Some(&req.user), &app.config.defaults)
-        .await?;
-    if !settings.recovery.enabled {
-        return Err(ResendError::Disabled);
-    }
-    if !caller_allowed(
-        app,
-        &req.user.tenant,
-        need_for(&settings, false),
-        req.caller,
-        now,
-    )
-    .await?
-    {
-        return Err(ResendError::Unauthorized);
+    let gate = Gate {
+        user: &req.user,
+        caller: req.caller,
+        captcha_token: req.captcha_token,
+        source_ip: req.source_ip,
+        admin_only: false,
+    };
+    let Admitted {
+        settings,
+        user,
+        ip_over_limit,
+    } = admit(app, gate, now).await??;
+    if ip_over_limit {
+        tracing::info!(outcome = "ip_rate_limited", "nothing resent");
+        return Ok(());
     }
     let Some(user) = user else {
         tracing::info!(outcome = "unknown_user", "nothing resent");

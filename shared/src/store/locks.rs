@@ -8,8 +8,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 
 use super::{conditional, items, n, s, sdk_err, Store, Write};
-use crate::account::User;
-use crate::domain::UserRef;
+use std::net::IpAddr;
+
+use crate::account::{RecoveryWindow, User};
+use crate::domain::{TenantDomain, UserRef};
 use crate::password::PasswordHash;
 use crate::time::UnixTime;
 
@@ -195,5 +197,33 @@ impl Store {
             .send()
             .await;
         user_before(conditional(res, "UpdateItem admin unlock")?)
+    }
+}
+
+impl Store {
+    /// Counts one recovery request from `ip` in the hour of `now` and returns the
+    /// count so far. One atomic `ADD`, whatever the outcome of the request.
+    pub async fn count_ip_request(
+        &self,
+        tenant: &TenantDomain,
+        ip: IpAddr,
+        now: UnixTime,
+    ) -> anyhow::Result<u32> {
+        let hour = RecoveryWindow::hour_of(now);
+        let out = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().rate_limits)
+            .key("pk", s(format!("ip#{tenant}#{ip}#{hour}")))
+            .update_expression("ADD n :one SET #ttl = :ttl")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            // Kept an hour past its window, then removed by TTL.
+            .expression_attribute_values(":ttl", n((hour + 2) * 3600))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_err(e, "UpdateItem rate limit"))?;
+        Ok(num(&out.attributes.unwrap_or_default(), "n"))
     }
 }

@@ -14,7 +14,7 @@ impl Store {
     pub async fn create_tables(&self) -> anyhow::Result<Vec<String>> {
         let t = self.tables();
         let mut report = Vec::new();
-        for name in [&t.users, &t.settings, &t.keys] {
+        for name in [&t.users, &t.settings, &t.keys, &t.rate_limits] {
             let res = self
                 .client()
                 .create_table()
@@ -45,10 +45,17 @@ impl Store {
                 Err(e) => return Err(sdk_err(e, "CreateTable")),
             }
         }
+        for table in [&t.keys, &t.rate_limits] {
+            report.push(self.enable_ttl(table).await?);
+        }
+        Ok(report)
+    }
+
+    async fn enable_ttl(&self, table: &str) -> anyhow::Result<String> {
         let ttl = self
             .client()
             .describe_time_to_live()
-            .table_name(&t.keys)
+            .table_name(table)
             .send()
             .await
             .map_err(|e| sdk_err(e, "DescribeTimeToLive"))?;
@@ -57,22 +64,20 @@ impl Store {
             .and_then(|d| d.time_to_live_status())
             .is_some_and(|s| matches!(s, TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
         if enabled {
-            report.push(format!("TTL on {}.ttl is on", t.keys));
-        } else {
-            self.client()
-                .update_time_to_live()
-                .table_name(&t.keys)
-                .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name("ttl")
-                        .enabled(true)
-                        .build()?,
-                )
-                .send()
-                .await
-                .map_err(|e| sdk_err(e, "UpdateTimeToLive"))?;
-            report.push(format!("turned on TTL on {}.ttl", t.keys));
+            return Ok(format!("TTL on {table}.ttl is on"));
         }
-        Ok(report)
+        self.client()
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("ttl")
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err(e, "UpdateTimeToLive"))?;
+        Ok(format!("turned on TTL on {table}.ttl"))
     }
 }
