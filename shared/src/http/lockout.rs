@@ -36,7 +36,7 @@ struct LoginBody {
     tenant_domain: Option<String>,
 }
 
-fn parse_login(req: &Request) -> Result<LoginRequest, RequestError> {
+pub fn parse_login(req: &Request) -> Result<LoginRequest, RequestError> {
     require_post(req)?;
     let tenant = path_tenant(req)?;
     if let Some(creds) = basic_credentials(req) {
@@ -96,7 +96,7 @@ struct LockBody {
 
 const MAX_REASON_CHARS: usize = 256;
 
-fn parse_lock(req: &Request) -> Result<LockUserRequest, RequestError> {
+pub fn parse_lock(req: &Request) -> Result<LockUserRequest, RequestError> {
     require_post(req)?;
     let body: LockBody = json_body(req)?;
     let reason = body.reason.unwrap_or_default().trim().to_string();

@@ -13,6 +13,12 @@ use lambda_http::{Body, Response};
 pub use error::{ApiError, ErrorBody};
 pub use lockout::{lock_user, login};
 pub use page::reset_page;
+
+/// Request parsing of every endpoint, on its own: what the fuzz targets drive.
+pub mod parse {
+    pub use super::lockout::{parse_lock, parse_login};
+    pub use super::recovery::{parse_recover, parse_resend, parse_set_password};
+}
 pub use recovery::{
     password_policy, recover_password, resend_code, set_password, set_password_or_policy,
 };

@@ -50,7 +50,7 @@ fn bool_param(req: &Request, name: &str, default: bool) -> Result<bool, RequestE
     }
 }
 
-fn parse_recover(req: &Request) -> Result<RecoverRequest, RequestError> {
+pub fn parse_recover(req: &Request) -> Result<RecoverRequest, RequestError> {
     require_post(req)?;
     match query_param(req, "type").as_deref() {
         None | Some("") | Some("email") => {}
@@ -90,7 +90,7 @@ pub async fn recover_password(app: &App, req: Request) -> HandlerResult {
     Ok(res)
 }
 
-fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
+pub fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
     require_post(req)?;
     let body: UserBody = json_body(req)?;
     match property(&body.properties, "RecoveryScenario") {
@@ -131,7 +131,7 @@ pub async fn resend_code(app: &App, req: Request) -> HandlerResult {
     Ok(res)
 }
 
-fn parse_set_password(req: &Request) -> Result<SetPasswordRequest, RequestError> {
+pub fn parse_set_password(req: &Request) -> Result<SetPasswordRequest, RequestError> {
     require_post(req)?;
     let body: SetPasswordBody = json_body(req)?;
     let password =
