@@ -3,9 +3,10 @@
 # emulators, creates the tables, seeds tenant carbon.super with an admin and a
 # demo user, and serves every function on http://127.0.0.1:9000, the
 # reset-password page at /recovery/reset-password among them.
-# Ctrl-C stops everything it started.
-#   ADMIN_PASSWORD (default: Admin-Passw0rd!)  password of user `admin` (admin@localhost)
-#   KIM_PASSWORD   (default: Kim-Passw0rd!)    password of user `kim` (kim@localhost)
+# Ctrl-C stops everything it started. The demo passwords go through the tenant's
+# password policy like any other, so they may not contain the username.
+#   ADMIN_PASSWORD (default: Orchid-Lantern-42) password of user `admin` (admin@localhost)
+#   KIM_PASSWORD   (default: Velvet-Harbor-17)  password of user `kim` (kim@localhost)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -23,9 +24,9 @@ cargo build --workspace --bins
 say "tables and demo data"
 accountctl() { "$CARGO_TARGET_DIR/debug/accountctl" "$@"; }
 accountctl init
-printf '%s\n' "${ADMIN_PASSWORD:-Admin-Passw0rd!}" | accountctl user add --tenant carbon.super \
+printf '%s\n' "${ADMIN_PASSWORD:-Orchid-Lantern-42}" | accountctl user add --tenant carbon.super \
   --username admin --email admin@localhost --admin --password-stdin --exists-ok
-printf '%s\n' "${KIM_PASSWORD:-Kim-Passw0rd!}" | accountctl user add --tenant carbon.super \
+printf '%s\n' "${KIM_PASSWORD:-Velvet-Harbor-17}" | accountctl user add --tenant carbon.super \
   --username kim --email kim@localhost --password-stdin --exists-ok
 
 # Reset links in the demo tenant's mails open the page this stack serves.
