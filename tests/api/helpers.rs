@@ -431,6 +431,15 @@ impl TestApp {
         self.post(LOGIN, body.to_string(), None).await
     }
 
+    /// `n` wrong passwords in a row, each answered with the plain 17002.
+    pub async fn fail_logins(&self, user: &TestUser, n: usize) {
+        for _ in 0..n {
+            self.login(user.username(), "wrong")
+                .await
+                .assert_error(401, "17002");
+        }
+    }
+
     /// Locks (`true`) or unlocks a user as `admin`.
     pub async fn lock_user(
         &self,

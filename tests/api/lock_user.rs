@@ -55,9 +55,7 @@ async fn unlock_lifts_any_lock_and_clears_the_count() {
     app.set(&[("lock.max_failed_attempts", "2")]).await;
     let admin = app.add_user(true).await;
     let user = app.add_user(false).await;
-    for _ in 0..2 {
-        app.login(user.username(), "wrong").await;
-    }
+    app.fail_logins(&user, 2).await;
     app.login(user.username(), &user.password)
         .await
         .assert_error(401, "17003");

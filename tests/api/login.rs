@@ -63,11 +63,7 @@ async fn max_failures_lock_the_account_and_only_the_right_password_learns_it() {
     app.set(&[("lock.max_failed_attempts", "3"), ("lock.duration", "10m")])
         .await;
     let user = app.add_user(false).await;
-    for _ in 0..3 {
-        app.login(user.username(), "wrong")
-            .await
-            .assert_error(401, "17002");
-    }
+    app.fail_logins(&user, 3).await;
     let stored = app.stored_user(&user).await;
     assert_eq!(stored.lock.lock_count, 1);
     let until = stored
@@ -115,19 +111,13 @@ async fn locks_end_by_time_and_the_next_one_lasts_ratio_times_longer() {
     ])
     .await;
     let user = app.add_user(false).await;
-    for _ in 0..2 {
-        app.login(user.username(), "wrong").await;
-    }
+    app.fail_logins(&user, 2).await;
     app.login(user.username(), &user.password)
         .await
         .assert_error(401, "17003");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     // Unlocked by time; two more failures make the second lock, 6 s long.
-    for _ in 0..2 {
-        app.login(user.username(), "wrong")
-            .await
-            .assert_error(401, "17002");
-    }
+    app.fail_logins(&user, 2).await;
     let stored = app.stored_user(&user).await;
     assert_eq!(stored.lock.lock_count, 2);
     let lock = stored.lock.failed_lock.expect("locked again");
@@ -145,9 +135,7 @@ async fn a_good_login_after_a_lock_ended_wipes_the_slate() {
     app.set(&[("lock.max_failed_attempts", "2"), ("lock.duration", "2s")])
         .await;
     let user = app.add_user(false).await;
-    for _ in 0..2 {
-        app.login(user.username(), "wrong").await;
-    }
+    app.fail_logins(&user, 2).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(app.login(user.username(), &user.password).await.status, 200);
     let after = app.stored_user(&user).await;
@@ -177,15 +165,11 @@ async fn a_zero_duration_lock_holds_until_an_admin_unlocks() {
 async fn a_good_login_resets_the_count() {
     let app = spawn_app().await;
     let user = app.add_user(false).await;
-    for _ in 0..4 {
-        app.login(user.username(), "wrong").await;
-    }
+    app.fail_logins(&user, 4).await;
     assert_eq!(app.stored_user(&user).await.lock.failed_attempts, 4);
     assert_eq!(app.login(user.username(), &user.password).await.status, 200);
     assert_eq!(app.stored_user(&user).await.lock.failed_attempts, 0);
-    for _ in 0..4 {
-        app.login(user.username(), "wrong").await;
-    }
+    app.fail_logins(&user, 4).await;
     assert_eq!(
         app.login(user.username(), &user.password).await.status,
         200,
@@ -199,11 +183,7 @@ async fn nothing_is_counted_when_the_tenant_turns_locking_off() {
     app.set(&[("lock.enabled", "false"), ("lock.max_failed_attempts", "1")])
         .await;
     let user = app.add_user(false).await;
-    for _ in 0..3 {
-        app.login(user.username(), "wrong")
-            .await
-            .assert_error(401, "17002");
-    }
+    app.fail_logins(&user, 3).await;
     assert_eq!(app.stored_user(&user).await.lock.failed_attempts, 0);
     assert_eq!(app.login(user.username(), &user.password).await.status, 200);
 }
@@ -283,9 +263,7 @@ async fn a_reset_password_opens_a_failed_login_lock() {
     let app = spawn_app().await;
     app.set(&[("lock.max_failed_attempts", "2")]).await;
     let user = app.add_user(false).await;
-    for _ in 0..2 {
-        app.login(user.username(), "wrong").await;
-    }
+    app.fail_logins(&user, 2).await;
     app.login(user.username(), &user.password)
         .await
         .assert_error(401, "17003");
