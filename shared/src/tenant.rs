@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::mail::{MailTemplate, TemplateName};
 use crate::password::policy::{check_cost, check_length_agreement, JavaRegex, NamePolicy};
 use crate::time::{format_duration, parse_duration};
 
@@ -230,6 +231,8 @@ pub struct TenantSettings {
     pub anonymous_access: bool,
     /// The effective value of every setting, as written.
     values: BTreeMap<String, String>,
+    /// The tenant's own mail templates (the built-in ones stand for the rest).
+    pub templates: std::collections::HashMap<TemplateName, MailTemplate>,
 }
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, SettingError> {
@@ -438,6 +441,7 @@ impl TenantSettings {
             return Err(err("recovery.default_callback", "must not be empty"));
         }
         Ok(Self {
+            templates: Default::default(),
             recovery,
             lock,
             password,

@@ -146,3 +146,96 @@ async fn users_are_added_through_the_policy_shown_without_secrets_and_unlocked()
     );
     assert_eq!(app.login(&name, "Cli-Added-Passw0rd").await.status, 200);
 }
+
+#[tokio::test]
+async fn mail_templates_are_set_shown_validated_and_unset() {
+    let app = spawn_app().await;
+    let t = app.tenant.as_str();
+    let dir = std::env::temp_dir().join(unique("tpl-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (text, html) = (dir.join("t.txt"), dir.join("t.html"));
+    std::fs::write(&text, "Locked: {{reason}}").unwrap();
+    std::fs::write(&html, "<p>Locked: {{reason}}</p>").unwrap();
+    let set = |name: &str, subject: &str| {
+        accountctl(
+            &[
+                "tenant",
+                "template",
+                "set",
+                "--tenant",
+                t,
+                "--name",
+                name,
+                "--subject",
+                subject,
+                "--text-file",
+                text.to_str().unwrap(),
+                "--html-file",
+                html.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    let (ok, out) = set("AccountLock", "Locked at {{tenant}}");
+    assert!(ok, "{out}");
+    let (ok, out) = accountctl(
+        &[
+            "tenant",
+            "template",
+            "show",
+            "--tenant",
+            t,
+            "--name",
+            "AccountLock",
+        ],
+        None,
+    );
+    assert!(
+        ok && out.contains("[tenant]") && out.contains("subject: Locked at {{tenant}}"),
+        "{out}"
+    );
+    let (ok, out) = set("Nope", "x");
+    assert!(!ok && out.contains("unknown"), "{out}");
+    let (ok, out) = set("AccountUnlock", "");
+    assert!(!ok && out.contains("AccountUnlock"), "{out}");
+
+    // The mail uses it.
+    let admin = app.add_user(true).await;
+    let user = app.add_user(false).await;
+    assert_eq!(
+        app.lock_user(&admin, &user, true, "testing").await.status,
+        200
+    );
+    let mail = app.mails_to(&user.email).await.pop().unwrap();
+    assert_eq!(
+        (mail.subject.as_str(), mail.text.as_str()),
+        (format!("Locked at {t}").as_str(), "Locked: testing")
+    );
+
+    let (ok, _) = accountctl(
+        &[
+            "tenant",
+            "template",
+            "unset",
+            "--tenant",
+            t,
+            "--name",
+            "AccountLock",
+        ],
+        None,
+    );
+    assert!(ok);
+    let (_, out) = accountctl(
+        &[
+            "tenant",
+            "template",
+            "show",
+            "--tenant",
+            t,
+            "--name",
+            "AccountLock",
+        ],
+        None,
+    );
+    assert!(out.contains("[built-in]"), "{out}");
+}

@@ -15,4 +15,5 @@ mod rate_limit;
 mod recover_password;
 mod resend_code;
 mod set_password;
+mod templates;
 mod timing;

@@ -8,6 +8,7 @@ use account_core::app::sdk_config;
 use account_core::config::{default_settings, Tables};
 use account_core::domain::{Email, Password, Realm, Role, TenantDomain, UserRef, Username};
 use account_core::lockout::LockState;
+use account_core::mail::{MailTemplate, TemplateName};
 use account_core::password::{hash_password, policy};
 use account_core::store::{DynamoClient, Store, Write};
 use account_core::tenant::{parse_assignments, TenantSettings, SETTINGS};
@@ -108,6 +109,50 @@ enum TenantCmd {
         #[arg(long)]
         tenant: String,
     },
+    /// The tenant's own mail templates (PasswordReset, PasswordResetSuccess,
+    /// AccountLock, AccountUnlock, AccountLockFailedAttempt).
+    #[command(subcommand)]
+    Template(TemplateCmd),
+}
+
+#[derive(Subcommand)]
+enum TemplateCmd {
+    /// Set the tenant's version of a template; parts not given start from the current one.
+    /// Placeholders: {{username}} {{tenant}} {{link}} {{expiry}} {{time}} {{reason}}
+    /// {{unlock}} {{sender}} {{signature}}.
+    Set {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        text_file: Option<std::path::PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        html_file: Option<std::path::PathBuf>,
+    },
+    /// Go back to the built-in template.
+    Unset {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Print the template in force and where it comes from.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn template_name(name: &str) -> anyhow::Result<TemplateName> {
+    TemplateName::parse(name).ok_or_else(|| {
+        let all: Vec<&str> = TemplateName::ALL.iter().map(|t| t.as_str()).collect();
+        anyhow!("template `{name}`: unknown (one of {})", all.join(", "))
+    })
 }
 
 #[tokio::main]
@@ -239,6 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.put_tenant_overrides(&tenant, &merged, now).await?;
             println!("tenant {tenant}: {} setting(s) stored", merged.len());
         }
+        Command::Tenant(TenantCmd::Template(cmd)) => template(&store, cmd, now).await?,
         Command::Tenant(TenantCmd::Show { tenant }) => {
             let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
             let overrides = store.tenant_overrides(&tenant).await?;
@@ -302,4 +348,67 @@ fn print_user(u: &User, now: UnixTime) {
         None => println!("recovery:        none"),
     }
     println!("recovery mails this hour: {}", u.recovery_window.used(now));
+}
+
+async fn template(store: &Store, cmd: TemplateCmd, now: UnixTime) -> anyhow::Result<()> {
+    let tenant_of = |t: &str| TenantDomain::parse(t).map_err(|e| anyhow!("--tenant: {e}"));
+    match cmd {
+        TemplateCmd::Set {
+            tenant,
+            name,
+            subject,
+            text_file,
+            html_file,
+        } => {
+            let (tenant, name) = (tenant_of(&tenant)?, template_name(&name)?);
+            let mut all = store.tenant_templates(&tenant).await?;
+            let mut t = all
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| MailTemplate::builtin(name));
+            let read = |p: &std::path::Path| {
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+            };
+            if let Some(v) = subject {
+                t.subject = v;
+            }
+            if let Some(p) = text_file {
+                t.text = read(&p)?;
+            }
+            if let Some(p) = html_file {
+                t.html = read(&p)?;
+            }
+            t.validate()
+                .map_err(|e| anyhow!("template `{}`: {e}", name.as_str()))?;
+            all.insert(name, t);
+            store.put_tenant_templates(&tenant, &all, now).await?;
+            println!("tenant {tenant}: template {} stored", name.as_str());
+        }
+        TemplateCmd::Unset { tenant, name } => {
+            let (tenant, name) = (tenant_of(&tenant)?, template_name(&name)?);
+            let mut all = store.tenant_templates(&tenant).await?;
+            all.remove(&name);
+            store.put_tenant_templates(&tenant, &all, now).await?;
+            println!(
+                "tenant {tenant}: template {} is the built-in one",
+                name.as_str()
+            );
+        }
+        TemplateCmd::Show { tenant, name } => {
+            let (tenant, name) = (tenant_of(&tenant)?, template_name(&name)?);
+            let all = store.tenant_templates(&tenant).await?;
+            let (t, source) = match all.get(&name) {
+                Some(t) => (t.clone(), "tenant"),
+                None => (MailTemplate::builtin(name), "built-in"),
+            };
+            println!(
+                "template {} [{source}]\nsubject: {}\n--- text\n{}\n--- html\n{}",
+                name.as_str(),
+                t.subject,
+                t.text,
+                t.html
+            );
+        }
+    }
+    Ok(())
 }

@@ -98,7 +98,7 @@ pub async fn lock_user(
             (TemplateName::AccountUnlock, "")
         };
         app.mailer
-            .notify(&before, template, &[("reason", reason)])
+            .notify(&settings, &before, template, &[("reason", reason)])
             .await;
     }
     Ok(LockUserOutcome {

@@ -139,6 +139,7 @@ async fn record_failure(
         };
         app.mailer
             .notify(
+                settings,
                 user,
                 TemplateName::AccountLockFailedAttempt,
                 &[("unlock", &unlock)],

@@ -10,8 +10,9 @@ use crate::account::User;
 use crate::config::MailConfig;
 use crate::domain::Email;
 use crate::store::sdk_err;
+use crate::tenant::TenantSettings;
 
-pub use templates::{render, Rendered, TemplateName};
+pub use templates::{render, MailTemplate, Rendered, TemplateName};
 
 pub struct Mailer {
     ses: aws_sdk_sesv2::Client,
@@ -25,21 +26,29 @@ impl Mailer {
 
     /// Sends `template` to `user` with their username and tenant filled in; a
     /// failure is logged, not returned: the state change it reports stands.
-    pub async fn notify(&self, user: &User, template: TemplateName, vars: &[(&str, &str)]) {
+    pub async fn notify(
+        &self,
+        settings: &TenantSettings,
+        user: &User,
+        template: TemplateName,
+        vars: &[(&str, &str)],
+    ) {
         let mut all = vec![
             ("username", user.user_ref.username.as_str()),
             ("tenant", user.user_ref.tenant.as_str()),
         ];
         all.extend_from_slice(vars);
-        if let Err(e) = self.send(&user.email, template, &all).await {
+        if let Err(e) = self.send(settings, &user.email, template, &all).await {
             tracing::error!(error = %e, template = template.as_str(), "notice not sent");
         }
     }
 
-    /// Renders `template` with `vars` (plus the configured sender and signature) and sends it.
-    #[tracing::instrument(skip(self, vars), fields(template = template.as_str()))]
+    /// Renders `template` (the tenant's version where it set one) with `vars`,
+    /// plus the configured sender and signature, and sends it.
+    #[tracing::instrument(skip_all, fields(template = template.as_str()))]
     pub async fn send(
         &self,
+        settings: &TenantSettings,
         to: &Email,
         template: TemplateName,
         vars: &[(&str, &str)],
@@ -47,7 +56,7 @@ impl Mailer {
         let mut all: Vec<(&str, &str)> = vars.to_vec();
         all.push(("sender", &self.config.sender_name));
         all.push(("signature", &self.config.signature));
-        let mail = render(template, &all);
+        let mail = render(template, settings.templates.get(&template), &all);
         let content = |s: String| Content::builder().data(s).charset("UTF-8").build();
         let message = Message::builder()
             .subject(content(mail.subject).context("subject")?)

@@ -1,7 +1,8 @@
-//! Built-in mail templates. `{{name}}` placeholders are replaced; values are
-//! HTML-escaped in the HTML part (SES and its emulator do not escape).
+//! Mail templates: built-in defaults, which a tenant may replace one by one.
+//! `{{name}}` placeholders are replaced; values are HTML-escaped in the HTML
+//! part (SES and its emulator do not escape).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TemplateName {
     PasswordReset,
     PasswordResetSuccess,
@@ -11,6 +12,18 @@ pub enum TemplateName {
 }
 
 impl TemplateName {
+    pub const ALL: [TemplateName; 5] = [
+        TemplateName::PasswordReset,
+        TemplateName::PasswordResetSuccess,
+        TemplateName::AccountLock,
+        TemplateName::AccountUnlock,
+        TemplateName::AccountLockFailedAttempt,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TemplateName::PasswordReset => "PasswordReset",
@@ -32,6 +45,54 @@ struct Template {
     subject: &'static str,
     text: &'static str,
     html: &'static str,
+}
+
+/// A tenant's own version of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailTemplate {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl MailTemplate {
+    pub const MAX_SUBJECT_CHARS: usize = 200;
+    pub const MAX_BODY_BYTES: usize = 32 * 1024;
+
+    /// Refuses what SES or a reader could not use, naming the part.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.subject.trim().is_empty()
+            || self.text.trim().is_empty()
+            || self.html.trim().is_empty()
+        {
+            return Err("subject, text and HTML must all be given".into());
+        }
+        if self.subject.chars().count() > Self::MAX_SUBJECT_CHARS
+            || self.subject.contains(['\r', '\n'])
+        {
+            return Err(format!(
+                "the subject must be one line of at most {} characters",
+                Self::MAX_SUBJECT_CHARS
+            ));
+        }
+        if self.text.len() > Self::MAX_BODY_BYTES || self.html.len() > Self::MAX_BODY_BYTES {
+            return Err(format!(
+                "text and HTML must each be at most {} bytes",
+                Self::MAX_BODY_BYTES
+            ));
+        }
+        Ok(())
+    }
+
+    /// The built-in version, to start a tenant's own from.
+    pub fn builtin(name: TemplateName) -> Self {
+        let t = builtin(name);
+        Self {
+            subject: t.subject.into(),
+            text: t.text.into(),
+            html: t.html.into(),
+        }
+    }
 }
 
 fn builtin(name: TemplateName) -> Template {
@@ -127,12 +188,21 @@ fn fill(template: &str, vars: &[(&str, &str)], escape: bool) -> String {
     out
 }
 
-pub fn render(name: TemplateName, vars: &[(&str, &str)]) -> Rendered {
+/// Renders the tenant's own template where it has one, else the built-in one.
+pub fn render(
+    name: TemplateName,
+    custom: Option<&MailTemplate>,
+    vars: &[(&str, &str)],
+) -> Rendered {
     let t = builtin(name);
+    let (subject, text, html) = match custom {
+        Some(c) => (c.subject.as_str(), c.text.as_str(), c.html.as_str()),
+        None => (t.subject, t.text, t.html),
+    };
     Rendered {
-        subject: fill(t.subject, vars, false).replace(['\r', '\n'], " "),
-        text: fill(t.text, vars, false),
-        html: fill(t.html, vars, true),
+        subject: fill(subject, vars, false).replace(['\r', '\n'], " "),
+        text: fill(text, vars, false),
+        html: fill(html, vars, true),
     }
 }
 
@@ -145,6 +215,7 @@ mod tests {
         let link = "https://localhost:9443/r?confirmation=abc&x=1";
         let m = render(
             TemplateName::PasswordReset,
+            None,
             &[("username", "kim"), ("link", link), ("expiry", "15m")],
         );
         assert_eq!(m.subject, "Password reset for kim");
@@ -159,15 +230,52 @@ mod tests {
     fn html_values_are_escaped_and_subjects_are_one_line() {
         let m = render(
             TemplateName::AccountLock,
+            None,
             &[("username", "<b>x</b>\r\nBcc: y"), ("reason", "a&b")],
         );
         assert!(m.html.contains("&lt;b&gt;x&lt;/b&gt;"));
         assert!(m.html.contains("a&amp;b"));
         let m = render(
             TemplateName::PasswordReset,
+            None,
             &[("username", "kim\r\nBcc: evil@x")],
         );
         assert!(!m.subject.contains('\n'));
+    }
+
+    #[test]
+    fn a_tenants_template_replaces_the_builtin_one() {
+        let custom = MailTemplate {
+            subject: "Reset at {{tenant}}".into(),
+            text: "Go to {{link}}".into(),
+            html: "<a href=\"{{link}}\">reset</a>".into(),
+        };
+        let m = render(
+            TemplateName::PasswordReset,
+            Some(&custom),
+            &[("tenant", "acme"), ("link", "https://x/?a=1&b=2")],
+        );
+        assert_eq!(m.subject, "Reset at acme");
+        assert_eq!(m.text, "Go to https://x/?a=1&b=2");
+        assert_eq!(m.html, "<a href=\"https://x/?a=1&amp;b=2\">reset</a>");
+        assert!(custom.validate().is_ok());
+        assert!(MailTemplate {
+            subject: "a\nb".into(),
+            ..custom.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(MailTemplate {
+            text: " ".into(),
+            ..custom.clone()
+        }
+        .validate()
+        .is_err());
+        assert_eq!(
+            TemplateName::parse("AccountUnlock"),
+            Some(TemplateName::AccountUnlock)
+        );
+        assert_eq!(TemplateName::parse("Nope"), None);
     }
 
     #[test]

@@ -183,6 +183,7 @@ pub(crate) async fn send_reset_mail(
     let sent = app
         .mailer
         .send(
+            settings,
             &user.email,
             TemplateName::PasswordReset,
             &[

@@ -96,6 +96,7 @@ pub async fn set_password(
     let time = now.to_rfc3339();
     app.mailer
         .notify(
+            &settings,
             &user,
             TemplateName::PasswordResetSuccess,
             &[("time", &time)],

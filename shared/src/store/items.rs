@@ -11,6 +11,7 @@ use super::{n, s, Item};
 use crate::account::{ActiveRecovery, RecoveryWindow, User};
 use crate::domain::{Email, Realm, Role, TenantDomain, UserRef, Username};
 use crate::lockout::{AdminLock, FailedLock, LockState};
+use crate::mail::{MailTemplate, TemplateName};
 use crate::password::PasswordHash;
 use crate::recovery::key::KeyHash;
 use crate::time::UnixTime;
@@ -215,6 +216,49 @@ pub(super) fn settings_from_item(item: &Item) -> anyhow::Result<BTreeMap<String,
             .collect(),
         Some(_) => Err(anyhow!("settings is not a map")),
     }
+}
+
+/// The tenant's own mail templates, stored beside its settings as
+/// `templates: {Name: {subject, text, html}}`.
+pub(super) fn templates_from_item(
+    item: &Item,
+) -> anyhow::Result<HashMap<TemplateName, MailTemplate>> {
+    let Some(AttributeValue::M(m)) = item.get("templates") else {
+        return Ok(HashMap::new());
+    };
+    m.iter()
+        .map(|(name, v)| {
+            let name =
+                TemplateName::parse(name).ok_or_else(|| anyhow!("unknown template {name}"))?;
+            let AttributeValue::M(t) = v else {
+                return Err(anyhow!("template {} is not a map", name.as_str()));
+            };
+            Ok((
+                name,
+                MailTemplate {
+                    subject: get_s(t, "subject")?.to_string(),
+                    text: get_s(t, "text")?.to_string(),
+                    html: get_s(t, "html")?.to_string(),
+                },
+            ))
+        })
+        .collect()
+}
+
+pub(super) fn templates_value(templates: &HashMap<TemplateName, MailTemplate>) -> AttributeValue {
+    AttributeValue::M(
+        templates
+            .iter()
+            .map(|(name, t)| {
+                let fields = HashMap::from([
+                    ("subject".to_string(), s(t.subject.clone())),
+                    ("text".to_string(), s(t.text.clone())),
+                    ("html".to_string(), s(t.html.clone())),
+                ]);
+                (name.as_str().to_string(), AttributeValue::M(fields))
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

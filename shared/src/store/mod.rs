@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::Client;
 use crate::account::{RecoveryWindow, User};
 use crate::config::Tables;
 use crate::domain::{TenantDomain, UserRef};
+use crate::mail::{MailTemplate, TemplateName};
 use crate::password::PasswordHash;
 use crate::recovery::key::KeyHash;
 use crate::tenant::TenantSettings;
@@ -154,9 +155,11 @@ impl Store {
         let settings = match found.get(&self.tables.settings).and_then(|v| v.first()) {
             Some(item) => {
                 let overrides = items::settings_from_item(item)?;
-                defaults
+                let mut settings = defaults
                     .with_overrides(&overrides)
-                    .with_context(|| format!("stored settings of tenant {tenant} are invalid"))?
+                    .with_context(|| format!("stored settings of tenant {tenant} are invalid"))?;
+                settings.templates = items::templates_from_item(item)?;
+                settings
             }
             None => defaults.clone(),
         };
@@ -213,7 +216,7 @@ impl Store {
         }
     }
 
-    /// Replaces a tenant's overrides. The caller validates them first.
+    /// Replaces a tenant's overrides (its templates stay). The caller validates them first.
     pub async fn put_tenant_overrides(
         &self,
         tenant: &TenantDomain,
@@ -224,15 +227,60 @@ impl Store {
             .iter()
             .map(|(k, v)| (k.clone(), s(v.clone())))
             .collect();
-        self.ddb
-            .put_item()
+        self.update_tenant(tenant, "settings", AttributeValue::M(map), now)
+            .await
+    }
+
+    /// The tenant's own mail templates.
+    pub async fn tenant_templates(
+        &self,
+        tenant: &TenantDomain,
+    ) -> anyhow::Result<HashMap<TemplateName, MailTemplate>> {
+        let out = self
+            .ddb
+            .get_item()
             .table_name(&self.tables.settings)
-            .item("pk", s(tenant.as_str()))
-            .item("settings", AttributeValue::M(map))
-            .item("updated_at", n(now.0))
+            .key("pk", s(tenant.as_str()))
+            .consistent_read(true)
             .send()
             .await
-            .map_err(|e| sdk_err(e, "PutItem settings"))?;
+            .map_err(|e| sdk_err(e, "GetItem settings"))?;
+        out.item
+            .as_ref()
+            .map(items::templates_from_item)
+            .unwrap_or_else(|| Ok(HashMap::new()))
+    }
+
+    /// Replaces the tenant's own mail templates (its settings stay). The caller validates them.
+    pub async fn put_tenant_templates(
+        &self,
+        tenant: &TenantDomain,
+        templates: &HashMap<TemplateName, MailTemplate>,
+        now: UnixTime,
+    ) -> anyhow::Result<()> {
+        self.update_tenant(tenant, "templates", items::templates_value(templates), now)
+            .await
+    }
+
+    /// Sets one attribute of the tenant item, creating the item if needed.
+    async fn update_tenant(
+        &self,
+        tenant: &TenantDomain,
+        attr: &str,
+        value: AttributeValue,
+        now: UnixTime,
+    ) -> anyhow::Result<()> {
+        self.ddb
+            .update_item()
+            .table_name(&self.tables.settings)
+            .key("pk", s(tenant.as_str()))
+            .update_expression("SET #a = :v, updated_at = :now")
+            .expression_attribute_names("#a", attr)
+            .expression_attribute_values(":v", value)
+            .expression_attribute_values(":now", n(now.0))
+            .send()
+            .await
+            .map_err(|e| sdk_err(e, "UpdateItem settings"))?;
         Ok(())
     }
 
