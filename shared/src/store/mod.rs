@@ -171,16 +171,10 @@ impl Store {
     }
 
     pub async fn get_user(&self, user: &UserRef) -> anyhow::Result<Option<User>> {
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&self.tables.users)
-            .key("pk", s(user.storage_key()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err(e, "GetItem user"))?;
-        out.item.as_ref().map(items::user_from_item).transpose()
+        let item = self
+            .get(&self.tables.users, user.storage_key(), "GetItem user")
+            .await?;
+        item.as_ref().map(items::user_from_item).transpose()
     }
 
     /// Creates a user; `Conflict` when one with that name exists already.
@@ -201,16 +195,10 @@ impl Store {
         &self,
         tenant: &TenantDomain,
     ) -> anyhow::Result<BTreeMap<String, String>> {
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&self.tables.settings)
-            .key("pk", s(tenant.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err(e, "GetItem settings"))?;
-        match out.item {
+        let item = self
+            .get(&self.tables.settings, tenant.as_str(), "GetItem settings")
+            .await?;
+        match item {
             Some(item) => items::settings_from_item(&item),
             None => Ok(BTreeMap::new()),
         }
@@ -236,17 +224,10 @@ impl Store {
         &self,
         tenant: &TenantDomain,
     ) -> anyhow::Result<HashMap<TemplateName, MailTemplate>> {
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&self.tables.settings)
-            .key("pk", s(tenant.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err(e, "GetItem settings"))?;
-        out.item
-            .as_ref()
+        let item = self
+            .get(&self.tables.settings, tenant.as_str(), "GetItem settings")
+            .await?;
+        item.as_ref()
             .map(items::templates_from_item)
             .unwrap_or_else(|| Ok(HashMap::new()))
     }
@@ -260,6 +241,25 @@ impl Store {
     ) -> anyhow::Result<()> {
         self.update_tenant(tenant, "templates", items::templates_value(templates), now)
             .await
+    }
+
+    /// One item by its key, read consistently.
+    async fn get(
+        &self,
+        table: &str,
+        pk: impl Into<String>,
+        what: &str,
+    ) -> anyhow::Result<Option<Item>> {
+        let out = self
+            .ddb
+            .get_item()
+            .table_name(table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err(e, what))?;
+        Ok(out.item)
     }
 
     /// Sets one attribute of the tenant item, creating the item if needed.
@@ -285,16 +285,10 @@ impl Store {
     }
 
     pub async fn get_key(&self, hash: &KeyHash) -> anyhow::Result<Option<KeyRecord>> {
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&self.tables.keys)
-            .key("pk", s(hash.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err(e, "GetItem key"))?;
-        out.item.as_ref().map(items::key_from_item).transpose()
+        let item = self
+            .get(&self.tables.keys, hash.as_str(), "GetItem key")
+            .await?;
+        item.as_ref().map(items::key_from_item).transpose()
     }
 
     /// Stores a new key and makes it the user's only working one, in one
