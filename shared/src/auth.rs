@@ -68,7 +68,7 @@ pub async fn authenticate(
         return Ok(None);
     };
     match check_credentials(app, &user_ref, creds.password, now).await {
-        Ok(user) => Ok(Some(user)),
+        Ok((user, _)) => Ok(Some(user)),
         Err(LoginError::Unexpected(e)) => Err(e),
         Err(_) => Ok(None),
     }

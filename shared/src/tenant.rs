@@ -131,6 +131,14 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Which checks a parse runs: all of them when settings are written, all but
+/// the costly probes when they are read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    Write,
+    Read,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingError {
     pub key: String,
@@ -275,14 +283,32 @@ impl TenantSettings {
             .iter()
             .map(|(k, v, _)| (k.to_string(), v.to_string()))
             .collect();
-        Self::from_values(values).expect("built-in defaults are valid")
+        Self::from_values(values, Checks::Write).expect("built-in defaults are valid")
     }
 
     /// These settings with `overrides` applied on top; every key and value is
-    /// checked, then the combination.
+    /// checked, then the combination. For settings being written.
     pub fn with_overrides(
         &self,
         overrides: &BTreeMap<String, String>,
+    ) -> Result<Self, SettingError> {
+        self.apply(overrides, Checks::Write)
+    }
+
+    /// The same for settings read back from storage: they passed the write-time
+    /// checks, so the costly ones (regex backtracking probes) are not run again
+    /// on every request.
+    pub fn with_stored_overrides(
+        &self,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Self, SettingError> {
+        self.apply(overrides, Checks::Read)
+    }
+
+    fn apply(
+        &self,
+        overrides: &BTreeMap<String, String>,
+        checks: Checks,
     ) -> Result<Self, SettingError> {
         let mut values = self.values.clone();
         for (k, v) in overrides {
@@ -294,7 +320,7 @@ impl TenantSettings {
             }
             values.insert(k.clone(), v.trim().to_string());
         }
-        Self::from_values(values)
+        Self::from_values(values, checks)
     }
 
     /// The effective value of every setting.
@@ -302,7 +328,7 @@ impl TenantSettings {
         &self.values
     }
 
-    fn from_values(values: BTreeMap<String, String>) -> Result<Self, SettingError> {
+    fn from_values(values: BTreeMap<String, String>, checks: Checks) -> Result<Self, SettingError> {
         let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
         let week = Duration::from_secs(7 * 86_400);
         let year = Duration::from_secs(365 * 86_400);
@@ -372,7 +398,9 @@ impl TenantSettings {
             }
             let re = JavaRegex::parse(src).map_err(|m| err(key, m))?;
             check_length_agreement(key, &re, min_length, max_length).map_err(|m| err(key, m))?;
-            check_cost(&re, max_length).map_err(|m| err(key, m))?;
+            if checks == Checks::Write {
+                check_cost(&re, max_length).map_err(|m| err(key, m))?;
+            }
             Ok(Some(re))
         };
         let message = |key: &str| -> Result<Option<String>, SettingError> {
@@ -547,6 +575,21 @@ mod tests {
             assert_eq!(e.key, key, "{pairs:?} -> {e}");
             assert!(e.to_string().contains(key));
         }
+    }
+
+    #[test]
+    fn costly_patterns_are_refused_when_written_and_not_probed_again_when_read() {
+        let map: BTreeMap<String, String> =
+            [("password.regex".to_string(), r"^(\w+\s?)*\1$".to_string())].into();
+        let base = TenantSettings::builtin();
+        assert_eq!(base.with_overrides(&map).unwrap_err().key, "password.regex");
+        // Read back, it parses without the probes; the request-time limit still bounds it.
+        let read = base.with_stored_overrides(&map).unwrap();
+        assert!(read.password.regex.is_some());
+        // Other checks still run on read: a malformed stored value is an error.
+        let bad: BTreeMap<String, String> =
+            [("recovery.expiry".to_string(), "soon".to_string())].into();
+        assert!(base.with_stored_overrides(&bad).is_err());
     }
 
     #[test]

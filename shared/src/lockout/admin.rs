@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::auth::{resolve_username, Credentials};
 use crate::domain::UserRef;
 use crate::mail::TemplateName;
+use crate::tenant::TenantSettings;
 use crate::time::UnixTime;
 
 #[derive(Debug)]
@@ -40,18 +41,19 @@ impl LockUserOutcome {
     }
 }
 
-/// The admin's own login goes through lockout like any other.
+/// The admin's own login goes through lockout like any other. Returns the
+/// tenant's settings, read with the admin in one round trip.
 async fn require_admin(
     app: &App,
     target: &UserRef,
     caller: Option<Credentials>,
     now: UnixTime,
-) -> Result<(), LockUserError> {
+) -> Result<TenantSettings, LockUserError> {
     let creds = caller.ok_or(LockUserError::Unauthorized)?;
     let admin_ref =
         resolve_username(&target.tenant, &creds.username).ok_or(LockUserError::Unauthorized)?;
     match check_credentials(app, &admin_ref, creds.password, now).await {
-        Ok(u) if u.is_admin() => Ok(()),
+        Ok((u, settings)) if u.is_admin() => Ok(settings),
         Ok(_) => Err(LockUserError::Forbidden),
         Err(LoginError::Unexpected(e)) => Err(LockUserError::Unexpected(e)),
         Err(_) => Err(LockUserError::Unauthorized),
@@ -64,11 +66,7 @@ pub async fn lock_user(
     req: LockUserRequest,
     now: UnixTime,
 ) -> Result<LockUserOutcome, LockUserError> {
-    require_admin(app, &req.target, req.caller, now).await?;
-    let (settings, _) = app
-        .store
-        .load(&req.target.tenant, None, &app.config.defaults)
-        .await?;
+    let settings = require_admin(app, &req.target, req.caller, now).await?;
     let before = if req.locked {
         app.store
             .set_admin_lock(&req.target, &req.reason, now)

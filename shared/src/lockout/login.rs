@@ -30,14 +30,15 @@ pub enum LoginError {
 }
 
 /// Checks `password` for `user_ref`, keeping the lockout books. The caller
-/// learns about a lock only when the password was right.
+/// learns about a lock only when the password was right. Returns the tenant's
+/// settings too, read in the same round trip, so callers need not read them again.
 #[tracing::instrument(skip_all, fields(tenant = %user_ref.tenant))]
 pub async fn check_credentials(
     app: &App,
     user_ref: &UserRef,
     password: Password,
     now: UnixTime,
-) -> Result<User, LoginError> {
+) -> Result<(User, TenantSettings), LoginError> {
     let (settings, user) = app
         .store
         .load(&user_ref.tenant, Some(user_ref), &app.config.defaults)
@@ -92,7 +93,7 @@ pub async fn check_credentials(
         }
     }
     tracing::info!(outcome = "ok", "login");
-    Ok(user)
+    Ok((user, settings))
 }
 
 async fn record_failure(
@@ -167,7 +168,7 @@ pub async fn login(
     req: LoginRequest,
     now: UnixTime,
 ) -> Result<LoggedIn, LoginError> {
-    let user = check_credentials(app, &req.user, req.password, now).await?;
+    let (user, _) = check_credentials(app, &req.user, req.password, now).await?;
     Ok(LoggedIn {
         token: issuer.issue(&user, now),
         expires_in: issuer.ttl.as_secs(),

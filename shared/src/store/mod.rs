@@ -156,7 +156,7 @@ impl Store {
             Some(item) => {
                 let overrides = items::settings_from_item(item)?;
                 let mut settings = defaults
-                    .with_overrides(&overrides)
+                    .with_stored_overrides(&overrides)
                     .with_context(|| format!("stored settings of tenant {tenant} are invalid"))?;
                 settings.templates = items::templates_from_item(item)?;
                 settings
