@@ -65,6 +65,11 @@ wait_port "$E2E_PORT" 120 "cargo lambda watch" "$WATCH_PID"
 say "cargo test"
 E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" cargo test --workspace
 
+say "benchmarks with tiny counts on debug builds (they must keep running; figures: infra/bench.sh)"
+"$CARGO_TARGET_DIR/debug/bench" --quick --bootstraps "$CARGO_TARGET_DIR/debug" --flat \
+  >"$LOG_DIR/bench-quick.md" 2>&1 || { tail -30 "$LOG_DIR/bench-quick.md"; die "benchmarks failed"; }
+say "benchmarks ran: $(grep -c '^| ' "$LOG_DIR/bench-quick.md") table rows in $LOG_DIR/bench-quick.md"
+
 say "schemathesis: every response matches openapi.yaml, no 5xx"
 schemathesis() {
   SCHEMATHESIS_HOOKS=tests.schemathesis.hooks PYTHONPATH="$ROOT" SCHEMATHESIS_TELEMETRY=false \

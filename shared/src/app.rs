@@ -1,8 +1,5 @@
 //! Everything a function needs, built once at cold start and shared by every request.
 
-use aws_config::{BehaviorVersion, Region};
-use aws_smithy_http_client::tls;
-
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::recovery::captcha::CaptchaVerifier;
@@ -19,18 +16,16 @@ impl App {
     /// Reads the configuration and builds the SDK clients. Endpoints come from the
     /// SDK's standard variables (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`,
     /// `AWS_ENDPOINT_URL_SESV2`), so one build runs against emulators or AWS.
-    pub async fn from_env() -> Result<Self, anyhow::Error> {
-        let config = Config::from_env()?;
-        Ok(Self::new(config).await)
+    pub fn from_env() -> Result<Self, anyhow::Error> {
+        Ok(Self::new(Config::from_env()?))
     }
 
-    pub async fn new(config: Config) -> Self {
-        let sdk = sdk_config(&config.region).await;
-        Self::from_clients(
-            config,
-            aws_sdk_dynamodb::Client::new(&sdk),
-            aws_sdk_sesv2::Client::new(&sdk),
-        )
+    /// No I/O: the region is explicit and the credentials are Lambda's variables.
+    pub fn new(config: Config) -> Self {
+        let http = config.aws.http_client();
+        let ddb = config.aws.dynamodb(http.clone());
+        let ses = config.aws.sesv2(http);
+        Self::from_clients(config, ddb, ses)
     }
 
     /// With clients built elsewhere (tests point them at chosen endpoints).
@@ -46,18 +41,4 @@ impl App {
             config,
         }
     }
-}
-
-/// The shared SDK configuration: explicit region (no IMDS look-up), rustls on ring.
-pub async fn sdk_config(region: &str) -> aws_config::SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_string()))
-        .http_client(http)
-        .load()
-        .await
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::aws::AwsEnv;
 use crate::domain::Email;
 use crate::recovery::captcha::{CaptchaConfig, GOOGLE_VERIFY_URL};
 use crate::tenant::TenantSettings;
@@ -63,7 +64,7 @@ pub struct MailConfig {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub region: String,
+    pub aws: AwsEnv,
     pub tables: Tables,
     pub mail: MailConfig,
     /// Global defaults: the built-in ones with `DEFAULT_SETTINGS` applied.
@@ -103,8 +104,8 @@ impl Config {
                 ))
             })?),
         };
+        let aws = AwsEnv::from_lookup(&get)?;
         Ok(Self {
-            region: need("AWS_REGION")?,
             tables: Tables::from_lookup(&get)?,
             mail: MailConfig {
                 from,
@@ -114,6 +115,7 @@ impl Config {
             defaults,
             response_floor,
             captcha: CaptchaConfig {
+                trust: aws.trust,
                 verify_url: get("RECAPTCHA_VERIFY_URL")
                     .unwrap_or_else(|| GOOGLE_VERIFY_URL.to_string()),
                 timeout: match get("RECAPTCHA_TIMEOUT_MS") {
@@ -125,6 +127,7 @@ impl Config {
                     })?),
                 },
             },
+            aws,
         })
     }
 }
@@ -136,6 +139,8 @@ mod tests {
     fn base(k: &str) -> Option<String> {
         let v = match k {
             "AWS_REGION" => "us-east-1",
+            "AWS_ACCESS_KEY_ID" => "AKID",
+            "AWS_SECRET_ACCESS_KEY" => "secret",
             "USERS_TABLE" => "u",
             "SETTINGS_TABLE" => "s",
             "KEYS_TABLE" => "k",

@@ -51,41 +51,28 @@ pub fn lookup(key: &str) -> Option<String> {
     .cloned()
 }
 
-/// The SDK configuration of infra/local.env, built explicitly: parallel tests
-/// must not change the process environment.
-async fn sdk() -> aws_config::SdkConfig {
-    let need = |k: &str| lookup(k).unwrap_or_else(|| panic!("{k} not set in infra/local.env"));
-    let creds = aws_sdk_dynamodb::config::Credentials::new(
-        need("AWS_ACCESS_KEY_ID"),
-        need("AWS_SECRET_ACCESS_KEY"),
-        None,
-        None,
-        "infra/local.env",
-    );
-    let base = account_core::app::sdk_config(&need("AWS_REGION")).await;
-    base.into_builder()
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-            creds,
-        ))
-        .build()
+/// The AWS settings of infra/local.env (with `overrides`), read explicitly:
+/// parallel tests must not change the process environment.
+fn aws_env(overrides: &[(&str, &str)]) -> account_core::aws::AwsEnv {
+    account_core::aws::AwsEnv::from_lookup(|k| {
+        overrides
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+            .or_else(|| lookup(k))
+    })
+    .expect("AWS settings in infra/local.env")
 }
 
 pub async fn ddb_client() -> aws_sdk_dynamodb::Client {
-    let url = lookup("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB");
-    aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk().await)
-            .endpoint_url(url)
-            .build(),
-    )
+    let env = aws_env(&[]);
+    env.dynamodb(env.http_client())
 }
 
 /// An SES client for `url` (the emulator, or a dead port to test failures).
 pub async fn ses_client(url: &str) -> aws_sdk_sesv2::Client {
-    aws_sdk_sesv2::Client::from_conf(
-        aws_sdk_sesv2::config::Builder::from(&sdk().await)
-            .endpoint_url(url)
-            .build(),
-    )
+    let env = aws_env(&[("AWS_ENDPOINT_URL_SESV2", url)]);
+    env.sesv2(env.http_client())
 }
 
 pub fn ses_url() -> String {

@@ -5,7 +5,7 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     account_core::telemetry::init();
-    let app = account_core::App::from_env().await?;
+    let app = account_core::App::from_env()?;
     // No signing key, no start: a token service must never fall back to a default key.
     let issuer = account_core::token::TokenIssuer::from_env()?;
     let (app, issuer) = (&app, &issuer);

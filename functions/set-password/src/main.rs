@@ -5,7 +5,7 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     account_core::telemetry::init();
-    let app = account_core::App::from_env().await?;
+    let app = account_core::App::from_env()?;
     let app = &app;
     run(service_fn(move |req| {
         account_core::http::set_password_or_policy(app, req)

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use account_core::account::{RecoveryWindow, User};
-use account_core::app::sdk_config;
+use account_core::aws::{sdk_http_client, Trust};
 use account_core::config::{default_settings, Tables};
 use account_core::domain::{Email, Password, Realm, Role, TenantDomain, UserRef, Username};
 use account_core::lockout::LockState;
@@ -171,7 +171,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow!("AWS_REGION is not set"))?;
     let tables = Tables::from_lookup(env)?;
     let defaults = default_settings(env)?;
-    let sdk = sdk_config(&region).await;
+    // The full provider chain (profiles, SSO, roles) for operators; the functions
+    // only need Lambda's environment variables.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .http_client(sdk_http_client(Trust::System))
+        .load()
+        .await;
     let store = Store::new(DynamoClient::new(&sdk), tables);
     let now = UnixTime::now();
     match cli.command {

@@ -6,14 +6,21 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use aws_smithy_http_client::Connector;
+use aws_smithy_runtime_api::client::http::HttpConnector;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
 use serde::Deserialize;
 
+use crate::aws::{web_connector, Trust};
 use crate::tenant::CaptchaSecret;
 
 pub const GOOGLE_VERIFY_URL: &str = "https://www.google.com/recaptcha/api/siteverify";
 
 #[derive(Debug, Clone)]
 pub struct CaptchaConfig {
+    pub trust: Trust,
     pub verify_url: String,
     pub timeout: Duration,
 }
@@ -45,9 +52,8 @@ struct VerifyResponse {
 
 pub struct CaptchaVerifier {
     config: CaptchaConfig,
-    // Built on first use: most functions and tenants never need it, and building
-    // it loads the trust store, which would cost every cold start.
-    client: OnceLock<reqwest::Client>,
+    // Built on first use: most functions and tenants never need it.
+    client: OnceLock<Connector>,
 }
 
 impl CaptchaVerifier {
@@ -58,19 +64,9 @@ impl CaptchaVerifier {
         }
     }
 
-    fn client(&self) -> Result<&reqwest::Client, CaptchaFailure> {
-        if let Some(c) = self.client.get() {
-            return Ok(c);
-        }
-        let c = reqwest::Client::builder()
-            .timeout(self.config.timeout)
-            .connect_timeout(self.config.timeout)
-            .build()
-            .map_err(|e| {
-                tracing::error!(error = %e, "CAPTCHA client not built");
-                CaptchaFailure::Unavailable
-            })?;
-        Ok(self.client.get_or_init(|| c))
+    fn client(&self) -> &Connector {
+        self.client
+            .get_or_init(|| web_connector(self.config.trust, self.config.timeout))
     }
 
     /// Passes when the verifier accepts `token` for `secret`.
@@ -84,24 +80,46 @@ impl CaptchaVerifier {
         let token = token
             .filter(|t| !t.trim().is_empty())
             .ok_or(CaptchaFailure::Missing)?;
-        let mut form = vec![
-            ("secret", secret.0.clone()),
-            ("response", token.to_string()),
-        ];
+        let mut form = format!(
+            "secret={}&response={}",
+            form_encode(&secret.0),
+            form_encode(token)
+        );
         if let Some(ip) = remote_ip {
-            form.push(("remoteip", ip.to_string()));
+            form.push_str(&format!("&remoteip={ip}"));
         }
-        let sent = self
-            .client()?
-            .post(&self.config.verify_url)
-            .form(&form)
-            .send();
-        // The client's own time-out covers the exchange; this one also covers reading the body.
+        let mut request = HttpRequest::new(SdkBody::from(form));
+        let built = request
+            .set_method("POST")
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                request
+                    .set_uri(self.config.verify_url.as_str())
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = built {
+            tracing::error!(error = %e, "CAPTCHA verifier URL unusable");
+            return Err(CaptchaFailure::Unavailable);
+        }
+        request
+            .headers_mut()
+            .insert("content-type", "application/x-www-form-urlencoded");
+        // The connector's time-outs cover connecting and each read; this one the whole exchange.
         let answer = tokio::time::timeout(self.config.timeout, async {
-            sent.await?
-                .error_for_status()?
-                .json::<VerifyResponse>()
+            let response = self.client().call(request).await.map_err(|e| {
+                // The error names the host only: the form (with the secret) is not in it.
+                format!("{e}")
+            })?;
+            let status = response.status().as_u16();
+            let body = ByteStream::new(response.into_body())
+                .collect()
                 .await
+                .map_err(|e| e.to_string())?
+                .into_bytes();
+            if !(200..300).contains(&status) {
+                return Err(format!("HTTP {status}"));
+            }
+            serde_json::from_slice::<VerifyResponse>(&body).map_err(|e| e.to_string())
         })
         .await;
         match answer {
@@ -111,7 +129,7 @@ impl CaptchaVerifier {
                 Err(CaptchaFailure::Rejected)
             }
             Ok(Err(e)) => {
-                tracing::warn!(error = %e.without_url(), "CAPTCHA verifier failed");
+                tracing::warn!(error = %e, "CAPTCHA verifier failed");
                 Err(CaptchaFailure::Unavailable)
             }
             Err(_) => {
@@ -119,5 +137,31 @@ impl CaptchaVerifier {
                 Err(CaptchaFailure::Unavailable)
             }
         }
+    }
+}
+
+/// `application/x-www-form-urlencoded` for one value.
+fn form_encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_encode;
+
+    #[test]
+    fn form_values_are_encoded() {
+        assert_eq!(form_encode("a b+c&d=é"), "a+b%2Bc%26d%3D%C3%A9");
+        assert_eq!(form_encode("6Lc-_.*"), "6Lc-_.*");
     }
 }

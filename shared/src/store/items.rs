@@ -56,7 +56,7 @@ fn parse_pk(pk: &str, username: &str) -> anyhow::Result<UserRef> {
     })
 }
 
-pub(super) fn user_to_item(u: &User, now: UnixTime) -> Item {
+pub fn user_to_item(u: &User, now: UnixTime) -> Item {
     let mut item: Item = HashMap::from([
         ("pk".into(), s(u.user_ref.storage_key())),
         ("user_id".into(), s(u.id.to_string())),
@@ -171,12 +171,7 @@ pub struct KeyRecord {
     pub expires_at: UnixTime,
 }
 
-pub(super) fn key_to_item(
-    hash: &KeyHash,
-    user: &User,
-    expires_at: UnixTime,
-    now: UnixTime,
-) -> Item {
+pub fn key_to_item(hash: &KeyHash, user: &User, expires_at: UnixTime, now: UnixTime) -> Item {
     HashMap::from([
         ("pk".into(), s(hash.as_str())),
         ("user_pk".into(), s(user.user_ref.storage_key())),

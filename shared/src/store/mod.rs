@@ -2,7 +2,7 @@
 //! transactions that settle races. A failed condition comes back as a domain
 //! answer ([`Write::Conflict`]), never as an error string.
 
-mod items;
+pub mod items;
 pub mod locks;
 pub mod tables;
 

@@ -1,0 +1,247 @@
+//! SDK clients built from the environment Lambda gives a function, without
+//! `aws-config`. Lambda puts the role's credentials and the region in environment
+//! variables; the default provider chain (profile files, SSO, STS, IMDS, ECS)
+//! would add ~1 MB to every bootstrap and file look-ups to every cold start for
+//! sources a function never uses. Operators' tools (accountctl) keep the full chain.
+//!
+//! Honoured variables: `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_ENDPOINT_URL`,
+//! `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SESV2`,
+//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, `AWS_USE_FIPS_ENDPOINT`,
+//! `AWS_USE_DUALSTACK_ENDPOINT`, and our own `TRUST_STORE`.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
+
+use crate::config::ConfigError;
+
+/// The roots that sign AWS service endpoints (Amazon Trust Services and the
+/// Starfield root that cross-signs it).
+const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
+/// The roots that sign www.google.com (reCAPTCHA): Google Trust Services and the
+/// GlobalSign root that cross-signs GTS Root R1.
+const GOOGLE_ROOTS: &[u8] = include_bytes!("../certs/google-roots.pem");
+
+/// Which certificate authorities TLS connections trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// Only the few roots the service's peers use, compiled in: no reading and
+    /// parsing of the system's ~150 roots at every cold start.
+    Bundled,
+    /// The system trust store, for a TLS-intercepting proxy or a private endpoint
+    /// (`TRUST_STORE=system`).
+    System,
+}
+
+impl Trust {
+    fn tls_context(self, bundled: &[u8]) -> TlsContext {
+        let store = match self {
+            Trust::Bundled => TrustStore::empty().with_pem_certificate(bundled),
+            Trust::System => TrustStore::default(),
+        };
+        TlsContext::builder()
+            .with_trust_store(store)
+            .build()
+            .expect("a trust store without server names always builds")
+    }
+}
+
+/// Where and as whom the functions talk to AWS.
+#[derive(Debug, Clone)]
+pub struct AwsEnv {
+    pub region: String,
+    credentials: Credentials,
+    dynamodb_endpoint: Option<String>,
+    sesv2_endpoint: Option<String>,
+    use_fips: bool,
+    use_dual_stack: bool,
+    pub trust: Trust,
+}
+
+impl AwsEnv {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let flag = |k: &str| -> Result<bool, ConfigError> {
+            match get(k).as_deref().map(str::trim) {
+                None => Ok(false),
+                Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+                Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+                Some(v) => Err(ConfigError::new(format!("{k}: `{v}` is not true or false"))),
+            }
+        };
+        let region = get("AWS_REGION")
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| ConfigError::new("AWS_REGION is not set"))?;
+        let (Some(key), Some(secret)) = (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"))
+        else {
+            return Err(ConfigError::new(
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set \
+                 (Lambda sets them from the function's role)",
+            ));
+        };
+        let credentials = Credentials::new(key, secret, get("AWS_SESSION_TOKEN"), None, "env");
+        let configured = !flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?;
+        let endpoint = |service: &str| {
+            configured
+                .then(|| {
+                    get(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| get("AWS_ENDPOINT_URL"))
+                })
+                .flatten()
+        };
+        let trust = match get("TRUST_STORE").as_deref().map(str::trim) {
+            None | Some("bundled") => Trust::Bundled,
+            Some("system") => Trust::System,
+            Some(v) => {
+                return Err(ConfigError::new(format!(
+                    "TRUST_STORE: `{v}` is not `bundled` or `system`"
+                )))
+            }
+        };
+        Ok(Self {
+            region,
+            credentials,
+            dynamodb_endpoint: endpoint("DYNAMODB"),
+            sesv2_endpoint: endpoint("SESV2"),
+            use_fips: flag("AWS_USE_FIPS_ENDPOINT")?,
+            use_dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT")?,
+            trust,
+        })
+    }
+
+    /// One HTTPS client shared by both SDK clients.
+    pub fn http_client(&self) -> SharedHttpClient {
+        sdk_http_client(self.trust)
+    }
+
+    pub fn dynamodb(&self, http: SharedHttpClient) -> aws_sdk_dynamodb::Client {
+        let mut conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(self.credentials.clone())
+            .http_client(http)
+            .use_fips(self.use_fips)
+            .use_dual_stack(self.use_dual_stack);
+        if let Some(url) = &self.dynamodb_endpoint {
+            conf = conf.endpoint_url(url);
+        }
+        let conf = conf.build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
+    pub fn sesv2(&self, http: SharedHttpClient) -> aws_sdk_sesv2::Client {
+        let mut conf = aws_sdk_sesv2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_sesv2::config::Region::new(self.region.clone()))
+            .credentials_provider(self.credentials.clone())
+            .http_client(http)
+            .use_fips(self.use_fips)
+            .use_dual_stack(self.use_dual_stack);
+        if let Some(url) = &self.sesv2_endpoint {
+            conf = conf.endpoint_url(url);
+        }
+        let conf = conf.build();
+        aws_sdk_sesv2::Client::from_conf(conf)
+    }
+}
+
+/// The SDK's hyper client on rustls with ring (no aws-lc C build, smaller bootstrap).
+pub fn sdk_http_client(trust: Trust) -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(trust.tls_context(AWS_ROOTS))
+        .build_https()
+}
+
+/// A plain HTTPS connector for calls outside the SDK (the reCAPTCHA verifier),
+/// on the same hyper and rustls the SDK already links: no second HTTP stack.
+pub fn web_connector(trust: Trust, timeout: Duration) -> aws_smithy_http_client::Connector {
+    aws_smithy_http_client::Connector::builder()
+        .connector_settings(
+            HttpConnectorSettings::builder()
+                .connect_timeout(timeout)
+                .read_timeout(timeout)
+                .build(),
+        )
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(trust.tls_context(GOOGLE_ROOTS))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(k: &str) -> Option<String> {
+        let v = match k {
+            "AWS_REGION" => "eu-west-1",
+            "AWS_ACCESS_KEY_ID" => "AKID",
+            "AWS_SECRET_ACCESS_KEY" => "secret",
+            _ => return None,
+        };
+        Some(v.to_string())
+    }
+
+    fn with(extra: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            extra
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+                .or_else(|| base(k))
+        }
+    }
+
+    #[test]
+    fn service_endpoint_beats_the_global_one_unless_ignored() {
+        let env = AwsEnv::from_lookup(with(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:2"),
+        ]))
+        .unwrap();
+        assert_eq!(env.dynamodb_endpoint.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(env.sesv2_endpoint.as_deref(), Some("http://127.0.0.1:2"));
+        let env = AwsEnv::from_lookup(with(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(env.dynamodb_endpoint, None);
+        assert_eq!(env.trust, Trust::Bundled);
+    }
+
+    #[test]
+    fn missing_credentials_or_bad_values_are_named() {
+        let e = AwsEnv::from_lookup(|k| {
+            if k == "AWS_SECRET_ACCESS_KEY" {
+                None
+            } else {
+                base(k)
+            }
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("AWS_SECRET_ACCESS_KEY"), "{e}");
+        let e = AwsEnv::from_lookup(with(&[("TRUST_STORE", "all")])).unwrap_err();
+        assert!(e.to_string().contains("TRUST_STORE"), "{e}");
+        let e = AwsEnv::from_lookup(with(&[("AWS_USE_FIPS_ENDPOINT", "yes")])).unwrap_err();
+        assert!(e.to_string().contains("AWS_USE_FIPS_ENDPOINT"), "{e}");
+    }
+
+    #[test]
+    fn bundled_roots_parse() {
+        // Building the connector parses the PEM bundle (and panics on a bad one).
+        let _ = web_connector(Trust::Bundled, Duration::from_secs(1));
+        let env = AwsEnv::from_lookup(base).unwrap();
+        let _ = env.dynamodb(env.http_client());
+        for pem in [AWS_ROOTS, GOOGLE_ROOTS] {
+            let text = std::str::from_utf8(pem).unwrap();
+            assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 5);
+        }
+    }
+}
