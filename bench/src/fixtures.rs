@@ -98,6 +98,7 @@ pub fn seed(stub: &Stub) {
 }
 
 /// One request a function answers with success.
+#[derive(Clone)]
 pub struct Case {
     pub name: &'static str,
     /// The function's package (and bootstrap directory) name.

@@ -374,7 +374,7 @@ fn login_throughput(env: &[(String, String)], cases: &[Case], seconds: f64) -> a
         let mut tasks = Vec::new();
         for _ in 0..n {
             let shared = shared.clone();
-            let case = clone_case(login);
+            let case = login.clone();
             tasks.push(tokio::spawn(async move {
                 let mut ok = 0u64;
                 while Instant::now() < deadline {
@@ -406,25 +406,6 @@ fn login_throughput(env: &[(String, String)], cases: &[Case], seconds: f64) -> a
         rate / raw_rate
     );
     Ok(hash.as_secs_f64() * 1e3)
-}
-
-fn clone_case(c: &Case) -> Case {
-    Case {
-        name: c.name,
-        function: c.function,
-        path: c.path,
-        query: c.query,
-        body: c.body.clone(),
-        basic: c.basic,
-        status: c.status,
-        hashes: c.hashes,
-        memory_mb: c.memory_mb,
-        sequential: c.sequential,
-        rru: c.rru,
-        wru: c.wru,
-        floor_ms: c.floor_ms,
-        calls: c.calls,
-    }
 }
 
 fn bootstrap_path(dir: &Path, function: &str, flat: bool) -> PathBuf {
