@@ -20,6 +20,11 @@ use crate::server::{bind, reply, serve, Reply};
 pub struct ColdStart {
     pub init: Duration,
     pub first_response: Duration,
+    /// CPU the process (every thread) had used when it first polled: the part of
+    /// init that is ours, not the kernel's exec and page-in.
+    pub init_cpu: Duration,
+    /// Minor page faults by then: roughly the pages of the binary and heap touched.
+    pub init_faults: u64,
     /// Peak resident memory after the first response (VmHWM), bytes.
     pub peak_rss: u64,
 }
@@ -35,6 +40,29 @@ fn peak_rss(pid: Option<u32>) -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+/// CPU (ns, from the scheduler) summed over the process's threads.
+fn process_cpu(pid: u32) -> Duration {
+    let ns: u64 = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(ns)
+}
+
+/// Minor page faults of the process (field 10 of stat).
+fn minor_faults(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.to_string();
+            after.split_whitespace().nth(7)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 enum Seen {
@@ -126,11 +154,17 @@ pub async fn start_once(
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting {}", bootstrap.display()))?;
+    let pid = child.id().unwrap_or(0);
     let outcome = async {
         let mut init = None;
+        let (mut init_cpu, mut init_faults) = (Duration::ZERO, 0);
         loop {
             match rx.recv().await {
-                Some(Seen::Next(at)) if init.is_none() => init = Some(at - started),
+                Some(Seen::Next(at)) if init.is_none() => {
+                    init = Some(at - started);
+                    // The runtime now waits for the answer: its init work is done.
+                    (init_cpu, init_faults) = (process_cpu(pid), minor_faults(pid));
+                }
                 Some(Seen::Next(_)) => {}
                 Some(Seen::Response(at, body)) => {
                     let init = init.ok_or_else(|| anyhow!("a response before any poll"))?;
@@ -141,6 +175,8 @@ pub async fn start_once(
                     return Ok(ColdStart {
                         init,
                         first_response: at - started,
+                        init_cpu,
+                        init_faults,
                         peak_rss: 0,
                     });
                 }

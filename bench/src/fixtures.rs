@@ -63,6 +63,16 @@ fn user(name: &str, password: &str, roles: Vec<Role>, recovery: Option<ActiveRec
     }
 }
 
+/// The key of the seeded user `kim`'s item.
+pub fn kim_key() -> AttributeValue {
+    let kim = UserRef {
+        tenant: TenantDomain::default_tenant(),
+        realm: Realm::primary(),
+        username: Username::parse("kim").expect("valid username"),
+    };
+    AttributeValue::S(kim.storage_key())
+}
+
 /// Seeds the stub: `admin`, and `kim` holding the key [`KEY`].
 pub fn seed(stub: &Stub) {
     let now = UnixTime::now();

@@ -12,7 +12,10 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
+use aws_sdk_dynamodb::config::{
+    BehaviorVersion, Credentials, Region, SharedHttpClient, StalledStreamProtectionConfig,
+};
+use aws_smithy_types::timeout::TimeoutConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
 
@@ -119,6 +122,8 @@ impl AwsEnv {
     pub fn dynamodb(&self, http: SharedHttpClient) -> aws_sdk_dynamodb::Client {
         let mut conf = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .timeout_config(timeouts())
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .region(Region::new(self.region.clone()))
             .credentials_provider(self.credentials.clone())
             .http_client(http)
@@ -134,6 +139,8 @@ impl AwsEnv {
     pub fn sesv2(&self, http: SharedHttpClient) -> aws_sdk_sesv2::Client {
         let mut conf = aws_sdk_sesv2::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .timeout_config(timeouts())
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .region(aws_sdk_sesv2::config::Region::new(self.region.clone()))
             .credentials_provider(self.credentials.clone())
             .http_client(http)
@@ -145,6 +152,18 @@ impl AwsEnv {
         let conf = conf.build();
         aws_sdk_sesv2::Client::from_conf(conf)
     }
+}
+
+/// Bounds on every SDK call, inside the functions' 10 s Lambda timeout so that a
+/// slow dependency gets our 500, not Lambda's. They replace the SDK's stalled-stream
+/// protection, which watches body throughput on every call (~10% of a call's CPU
+/// here) and for bodies of a few hundred bytes guards nothing an attempt timeout does not.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build()
 }
 
 /// The SDK's hyper client on rustls with ring (no aws-lc C build, smaller bootstrap).

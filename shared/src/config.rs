@@ -36,7 +36,9 @@ fn need(get: impl Fn(&str) -> Option<String>, k: &str) -> Result<String, ConfigE
 }
 
 /// The global defaults: the built-in ones with `DEFAULT_SETTINGS` (a JSON object
-/// of setting names to values) applied.
+/// of setting names to values) applied. Patterns are checked by the functions that
+/// use them, at their start-up (set-password: `check_password_patterns`,
+/// recover-password: `check_callback_regex`), so that a login links no regex engine.
 pub fn default_settings(
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<TenantSettings, ConfigError> {
@@ -49,7 +51,7 @@ pub fn default_settings(
                 ))
             })?;
             TenantSettings::builtin()
-                .with_overrides(&map)
+                .with_stored_overrides(&map)
                 .map_err(|e| ConfigError(format!("DEFAULT_SETTINGS: {e}")))
         }
     }

@@ -6,12 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use regex::Regex;
-
 use crate::mail::{MailTemplate, TemplateName};
-use crate::password::policy::{check_cost, check_length_agreement, JavaRegex, NamePolicy};
+use crate::password::policy::{check_pattern, NamePolicy, PasswordPattern};
 use crate::time::{format_duration, parse_duration};
 
 /// Every setting the service knows, with its default and what it means.
@@ -131,14 +130,6 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Which checks a parse runs: all of them when settings are written, all but
-/// the costly probes when they are read back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Checks {
-    Write,
-    Read,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingError {
     pub key: String,
@@ -160,23 +151,61 @@ fn err(key: &str, message: impl Into<String>) -> SettingError {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct CallbackRegex(Regex);
+/// `recovery.callback_regex`, compiled on first use and shared by every copy of
+/// the settings. `regex-lite`: callback patterns are URL prefixes, its `\w`/`\d`
+/// are ASCII as in Java, and only the recovery functions link it.
+#[derive(Clone)]
+pub struct CallbackRegex(Arc<CallbackInner>);
+
+struct CallbackInner {
+    source: String,
+    compiled: OnceLock<Result<regex_lite::Regex, String>>,
+}
+
+fn compile_callback(s: &str) -> Result<regex_lite::Regex, String> {
+    // Bounded compile size: a pattern from configuration must not blow up memory.
+    regex_lite::RegexBuilder::new(s)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("not a valid regular expression: {e}"))
+}
 
 impl CallbackRegex {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        // Bounded compile size: a pattern from configuration must not blow up memory.
-        regex::RegexBuilder::new(s)
-            .size_limit(1 << 20)
-            .build()
-            .map(Self)
-            .map_err(|e| format!("not a valid regular expression: {e}"))
+    /// Compiled when first used; [`TenantSettings::check_callback_regex`] checks it.
+    fn new(s: &str) -> Self {
+        Self(Arc::new(CallbackInner {
+            source: s.to_string(),
+            compiled: OnceLock::new(),
+        }))
     }
+
+    pub fn compiled(&self) -> Result<&regex_lite::Regex, &str> {
+        self.0
+            .compiled
+            .get_or_init(|| compile_callback(&self.0.source))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// A pattern that no longer compiles matches nothing (fail closed, and logged).
     pub fn is_match(&self, s: &str) -> bool {
-        self.0.is_match(s)
+        match self.compiled() {
+            Ok(re) => re.is_match(s),
+            Err(e) => {
+                tracing::error!(pattern = self.as_str(), error = e, "callback regex does not compile");
+                false
+            }
+        }
     }
+
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.0.source
+    }
+}
+
+impl fmt::Debug for CallbackRegex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CallbackRegex").field(&self.0.source).finish()
     }
 }
 
@@ -222,9 +251,9 @@ pub struct LockSettings {
 pub struct PasswordSettings {
     pub min_length: usize,
     pub max_length: usize,
-    pub regex: Option<JavaRegex>,
+    pub regex: Option<PasswordPattern>,
     pub regex_error: Option<String>,
-    pub pattern: Option<JavaRegex>,
+    pub pattern: Option<PasswordPattern>,
     pub pattern_error: Option<String>,
     pub name_policy: NamePolicy,
     pub history: u32,
@@ -237,8 +266,9 @@ pub struct TenantSettings {
     pub lock: LockSettings,
     pub password: PasswordSettings,
     pub anonymous_access: bool,
-    /// The effective value of every setting, as written.
-    values: BTreeMap<String, String>,
+    /// The effective value of every setting, as written (shared: every request clones
+    /// the settings it loads).
+    values: Arc<BTreeMap<String, String>>,
     /// The tenant's own mail templates (the built-in ones stand for the rest).
     pub templates: std::collections::HashMap<TemplateName, MailTemplate>,
 }
@@ -283,7 +313,8 @@ impl TenantSettings {
             .iter()
             .map(|(k, v, _)| (k.to_string(), v.to_string()))
             .collect();
-        Self::from_values(values, Checks::Write).expect("built-in defaults are valid")
+        // A unit test runs the write checks on them.
+        Self::from_values(values, None).expect("built-in defaults are valid")
     }
 
     /// These settings with `overrides` applied on top; every key and value is
@@ -292,25 +323,25 @@ impl TenantSettings {
         &self,
         overrides: &BTreeMap<String, String>,
     ) -> Result<Self, SettingError> {
-        self.apply(overrides, Checks::Write)
+        let settings = self.apply(overrides)?;
+        settings.check_callback_regex()?;
+        settings.check_password_patterns()?;
+        Ok(settings)
     }
 
-    /// The same for settings read back from storage: they passed the write-time
-    /// checks, so the costly ones (regex backtracking probes) are not run again
-    /// on every request.
+    /// The same for settings read back from storage (or deployed as defaults),
+    /// but for the patterns: they are compiled when first used, by the functions
+    /// that use them, which check them at start-up ([`Self::check_password_patterns`],
+    /// [`Self::check_callback_regex`]). So a login bootstrap links no regex engine.
     pub fn with_stored_overrides(
         &self,
         overrides: &BTreeMap<String, String>,
     ) -> Result<Self, SettingError> {
-        self.apply(overrides, Checks::Read)
+        self.apply(overrides)
     }
 
-    fn apply(
-        &self,
-        overrides: &BTreeMap<String, String>,
-        checks: Checks,
-    ) -> Result<Self, SettingError> {
-        let mut values = self.values.clone();
+    fn apply(&self, overrides: &BTreeMap<String, String>) -> Result<Self, SettingError> {
+        let mut values = (*self.values).clone();
         for (k, v) in overrides {
             if !values.contains_key(k) {
                 return Err(err(
@@ -320,7 +351,39 @@ impl TenantSettings {
             }
             values.insert(k.clone(), v.trim().to_string());
         }
-        Self::from_values(values, checks)
+        Self::from_values(values, Some(self))
+    }
+
+    /// The write-time checks of the password patterns (compile, length agreement,
+    /// backtracking probes): set-password runs them on its defaults at start-up.
+    pub fn check_password_patterns(&self) -> Result<(), SettingError> {
+        let p = &self.password;
+        for (key, pattern) in [("password.regex", &p.regex), ("password.pattern", &p.pattern)] {
+            if let Some(pattern) = pattern {
+                check_pattern(key, pattern, p.min_length, p.max_length)
+                    .map_err(|m| err(key, m))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The write-time checks of the callback pattern: the recovery functions run
+    /// them on their defaults at start-up.
+    pub fn check_callback_regex(&self) -> Result<(), SettingError> {
+        let r = &self.recovery;
+        let key = "recovery.callback_regex";
+        r.callback_regex.compiled().map_err(|m| err(key, m))?;
+        if !r.callback_regex.is_match(&r.default_callback) {
+            return Err(err(
+                "recovery.default_callback",
+                format!(
+                    "`{}` does not match recovery.callback_regex `{}`",
+                    r.default_callback,
+                    r.callback_regex.as_str()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The effective value of every setting.
@@ -328,12 +391,19 @@ impl TenantSettings {
         &self.values
     }
 
-    fn from_values(values: BTreeMap<String, String>, checks: Checks) -> Result<Self, SettingError> {
+    /// `base`: settings whose compiled patterns are reused where the source is the same.
+    fn from_values(
+        values: BTreeMap<String, String>,
+        base: Option<&Self>,
+    ) -> Result<Self, SettingError> {
         let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
         let week = Duration::from_secs(7 * 86_400);
         let year = Duration::from_secs(365 * 86_400);
         let k = "recovery.callback_regex";
-        let callback_regex = CallbackRegex::parse(get(k)).map_err(|m| err(k, m))?;
+        let callback_regex = match base.map(|b| &b.recovery.callback_regex) {
+            Some(same) if same.as_str() == get(k) => same.clone(),
+            _ => CallbackRegex::new(get(k)),
+        };
         let recovery = RecoverySettings {
             enabled: parse_bool("recovery.enabled", get("recovery.enabled"))?,
             expiry: parse_dur("recovery.expiry", get("recovery.expiry"), week)?,
@@ -391,17 +461,13 @@ impl TenantSettings {
                 format!("{min_length} is above password.max_length ({max_length})"),
             ));
         }
-        let java_regex = |key: &str| -> Result<Option<JavaRegex>, SettingError> {
+        let pattern = |key: &str, same: Option<&PasswordPattern>| -> Result<_, SettingError> {
             let src = get(key);
-            if src.is_empty() {
-                return Ok(None);
-            }
-            let re = JavaRegex::parse(src).map_err(|m| err(key, m))?;
-            check_length_agreement(key, &re, min_length, max_length).map_err(|m| err(key, m))?;
-            if checks == Checks::Write {
-                check_cost(&re, max_length).map_err(|m| err(key, m))?;
-            }
-            Ok(Some(re))
+            Ok(match (src.is_empty(), same) {
+                (true, _) => None,
+                (false, Some(same)) if same.as_str() == src => Some(same.clone()),
+                (false, _) => Some(PasswordPattern::new(src)),
+            })
         };
         let message = |key: &str| -> Result<Option<String>, SettingError> {
             let v = get(key);
@@ -428,9 +494,15 @@ impl TenantSettings {
         let password = PasswordSettings {
             min_length,
             max_length,
-            regex: java_regex("password.regex")?,
+            regex: pattern(
+                "password.regex",
+                base.and_then(|b| b.password.regex.as_ref()),
+            )?,
             regex_error: message("password.regex_error")?,
-            pattern: java_regex("password.pattern")?,
+            pattern: pattern(
+                "password.pattern",
+                base.and_then(|b| b.password.pattern.as_ref()),
+            )?,
             pattern_error: message("password.pattern_error")?,
             name_policy: NamePolicy::parse(get("password.name_policy")).ok_or_else(|| {
                 err(
@@ -453,29 +525,18 @@ impl TenantSettings {
                 "a recovery key must be valid for some time",
             ));
         }
-        if !recovery.default_callback.is_empty()
-            && !recovery.callback_regex.is_match(&recovery.default_callback)
-        {
-            return Err(err(
-                "recovery.default_callback",
-                format!(
-                    "`{}` does not match recovery.callback_regex `{}`",
-                    recovery.default_callback,
-                    recovery.callback_regex.as_str()
-                ),
-            ));
-        }
         if recovery.default_callback.is_empty() {
             return Err(err("recovery.default_callback", "must not be empty"));
         }
-        Ok(Self {
+        let settings = Self {
             templates: Default::default(),
             recovery,
             lock,
             password,
             anonymous_access,
-            values,
-        })
+            values: Arc::new(values),
+        };
+        Ok(settings)
     }
 }
 
@@ -508,6 +569,7 @@ mod tests {
     #[test]
     fn builtin_defaults_are_the_specs() {
         let s = TenantSettings::builtin();
+        s.with_overrides(&BTreeMap::new()).expect("the write checks pass");
         assert!(s.recovery.enabled);
         assert_eq!(s.recovery.expiry, Duration::from_secs(900));
         assert!(s
@@ -583,13 +645,41 @@ mod tests {
             [("password.regex".to_string(), r"^(\w+\s?)*\1$".to_string())].into();
         let base = TenantSettings::builtin();
         assert_eq!(base.with_overrides(&map).unwrap_err().key, "password.regex");
-        // Read back, it parses without the probes; the request-time limit still bounds it.
+        // Read back, it parses without the probes; the request-time limit still bounds it,
+        // and set-password's start-up check refuses it as a default.
         let read = base.with_stored_overrides(&map).unwrap();
         assert!(read.password.regex.is_some());
+        assert_eq!(read.check_password_patterns().unwrap_err().key, "password.regex");
         // Other checks still run on read: a malformed stored value is an error.
         let bad: BTreeMap<String, String> =
             [("recovery.expiry".to_string(), "soon".to_string())].into();
         assert!(base.with_stored_overrides(&bad).is_err());
+    }
+
+    #[test]
+    fn stored_patterns_compile_once_per_process_and_fail_closed() {
+        let defaults = TenantSettings::builtin();
+        assert!(defaults
+            .recovery
+            .callback_regex
+            .is_match("https://localhost:9443/x"));
+        // A tenant's settings read back share the defaults' compiled pattern.
+        let expiry: BTreeMap<String, String> =
+            [("recovery.expiry".to_string(), "30m".to_string())].into();
+        let read = defaults.with_stored_overrides(&expiry).unwrap();
+        assert!(Arc::ptr_eq(
+            &read.recovery.callback_regex.0,
+            &defaults.recovery.callback_regex.0
+        ));
+        // A stored pattern that no longer compiles is found at use, and matches nothing.
+        let broken: BTreeMap<String, String> =
+            [("recovery.callback_regex".to_string(), "(".to_string())].into();
+        let read = defaults.with_stored_overrides(&broken).unwrap();
+        assert!(!read.recovery.callback_regex.is_match("https://localhost:9443/x"));
+        assert_eq!(
+            read.check_callback_regex().unwrap_err().key,
+            "recovery.callback_regex"
+        );
     }
 
     #[test]

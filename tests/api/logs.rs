@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use lambda_http::tracing::subscriber::fmt::MakeWriter;
-use lambda_http::tracing::Level;
+use account_core::telemetry::subscriber::fmt::MakeWriter;
+use account_core::telemetry::subscriber::filter::LevelFilter;
 
 use crate::helpers::*;
 
@@ -34,12 +34,12 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test]
 async fn no_password_key_or_hash_appears_in_the_logs_of_a_full_flow() {
     let logs = Captured::default();
-    let subscriber = lambda_http::tracing::subscriber::fmt()
+    let subscriber = account_core::telemetry::subscriber::fmt()
         .json()
-        .with_max_level(Level::DEBUG)
+        .with_max_level(LevelFilter::DEBUG)
         .with_writer(logs.clone())
         .finish();
-    let _guard = lambda_http::tracing::subscriber::util::SubscriberInitExt::set_default(subscriber);
+    let _guard = account_core::telemetry::subscriber::util::SubscriberInitExt::set_default(subscriber);
 
     let app = spawn_app().await;
     let admin = app.add_user(true).await;

@@ -6,6 +6,8 @@ use lambda_http::{run, service_fn, Error};
 async fn main() -> Result<(), Error> {
     account_core::telemetry::init();
     let app = account_core::App::from_env()?;
+    // The default callback pattern is checked here, where it is used (not in every function).
+    app.config.defaults.check_callback_regex()?;
     let app = &app;
     run(service_fn(move |req| {
         account_core::http::recover_password(app, req)

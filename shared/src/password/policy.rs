@@ -10,7 +10,8 @@
 //! password gets a clear 20035, never a hung function.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use fancy_regex::Expr;
 
@@ -63,6 +64,58 @@ impl JavaRegex {
         let (lo, hi) = bounds(&tree.expr)?;
         Some((lo, (hi != INF).then_some(hi)))
     }
+}
+
+/// A tenant's password pattern as a setting: compiled on first use and shared by
+/// every copy of the settings. Only set-password checks passwords, so only its
+/// bootstrap links the regex engine, and a warm instance compiles each pattern once.
+#[derive(Clone)]
+pub struct PasswordPattern(Arc<PatternInner>);
+
+struct PatternInner {
+    source: String,
+    compiled: OnceLock<Result<JavaRegex, String>>,
+}
+
+impl PasswordPattern {
+    /// Compiled when first used; [`check_pattern`] runs the write-time checks.
+    pub fn new(source: &str) -> Self {
+        Self(Arc::new(PatternInner {
+            source: source.to_string(),
+            compiled: OnceLock::new(),
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0.source
+    }
+
+    pub fn compiled(&self) -> Result<&JavaRegex, &str> {
+        self.0
+            .compiled
+            .get_or_init(|| JavaRegex::parse(&self.0.source))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
+impl fmt::Debug for PasswordPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PasswordPattern").field(&self.0.source).finish()
+    }
+}
+
+/// Every check a pattern setting gets when written: it compiles, it agrees with
+/// the length rules, and it cannot be made to backtrack past the limit.
+pub fn check_pattern(
+    name: &str,
+    pattern: &PasswordPattern,
+    min: usize,
+    max: usize,
+) -> Result<(), String> {
+    let re = pattern.compiled().map_err(str::to_string)?;
+    check_length_agreement(name, re, min, max)?;
+    check_cost(re, max)
 }
 
 const INF: u64 = u64::MAX;
@@ -126,7 +179,7 @@ fn bounds(e: &Expr) -> Option<(u64, u64)> {
 
 /// Whether the patterns can ever accept a password the length rules allow;
 /// `Err` names the contradiction.
-pub fn check_length_agreement(
+fn check_length_agreement(
     name: &str,
     re: &JavaRegex,
     min: usize,
@@ -151,7 +204,7 @@ pub fn check_length_agreement(
 }
 
 /// Refuses a pattern that needs too much backtracking on passwords of the allowed length.
-pub fn check_cost(re: &JavaRegex, max: usize) -> Result<(), String> {
+fn check_cost(re: &JavaRegex, max: usize) -> Result<(), String> {
     let n = max.min(256);
     let probes = [
         format!("{}!", "a".repeat(n.saturating_sub(1))),
@@ -214,16 +267,21 @@ pub fn common_count() -> usize {
 }
 
 fn pattern_verdict(
-    re: &JavaRegex,
+    pattern: &PasswordPattern,
     password: &str,
     custom: Option<&str>,
     default: &str,
     broken: &mut Vec<String>,
 ) {
-    match re.matches(password) {
-        Ok(true) => {}
-        Ok(false) => broken.push(custom.unwrap_or(default).to_string()),
-        Err(TooComplex) => broken.push(
+    let verdict = pattern.compiled().map(|re| re.matches(password));
+    if let Err(e) = verdict {
+        // Stored settings passed this check when written; fail closed if one no longer does.
+        tracing::error!(pattern = pattern.as_str(), error = e, "password pattern does not compile");
+    }
+    match verdict {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => broken.push(custom.unwrap_or(default).to_string()),
+        Ok(Err(TooComplex)) | Err(_) => broken.push(
             "Password could not be checked against the required format within its limits; choose a simpler one."
                 .to_string(),
         ),
@@ -462,7 +520,7 @@ mod tests {
     #[test]
     fn a_too_complex_check_is_a_clear_violation() {
         let mut r = rules(&[]);
-        r.regex = Some(JavaRegex::parse(r"^(\w+\s?)*\1$").unwrap());
+        r.regex = Some(PasswordPattern::new(r"^(\w+\s?)*\1$"));
         let got = verdict(&r, &format!("{}!", "q".repeat(60)), "kim");
         assert_eq!(got.len(), 1);
         assert!(got[0].contains("could not be checked"), "{got:?}");
