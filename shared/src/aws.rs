@@ -15,9 +15,9 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, Credentials, Region, SharedHttpClient, StalledStreamProtectionConfig,
 };
-use aws_smithy_types::timeout::TimeoutConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
+use aws_smithy_types::timeout::TimeoutConfig;
 
 use crate::config::ConfigError;
 

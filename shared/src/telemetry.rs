@@ -36,7 +36,10 @@ pub fn init() {
         .with(filter)
         .init();
     if let Some(value) = ignored {
-        tracing::warn!(value, "RUST_LOG is not a list of target=level directives; logging at INFO");
+        tracing::warn!(
+            value,
+            "RUST_LOG is not a list of target=level directives; logging at INFO"
+        );
     }
 }
 

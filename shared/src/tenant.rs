@@ -192,7 +192,11 @@ impl CallbackRegex {
         match self.compiled() {
             Ok(re) => re.is_match(s),
             Err(e) => {
-                tracing::error!(pattern = self.as_str(), error = e, "callback regex does not compile");
+                tracing::error!(
+                    pattern = self.as_str(),
+                    error = e,
+                    "callback regex does not compile"
+                );
                 false
             }
         }
@@ -205,7 +209,9 @@ impl CallbackRegex {
 
 impl fmt::Debug for CallbackRegex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CallbackRegex").field(&self.0.source).finish()
+        f.debug_tuple("CallbackRegex")
+            .field(&self.0.source)
+            .finish()
     }
 }
 
@@ -358,10 +364,12 @@ impl TenantSettings {
     /// backtracking probes): set-password runs them on its defaults at start-up.
     pub fn check_password_patterns(&self) -> Result<(), SettingError> {
         let p = &self.password;
-        for (key, pattern) in [("password.regex", &p.regex), ("password.pattern", &p.pattern)] {
+        for (key, pattern) in [
+            ("password.regex", &p.regex),
+            ("password.pattern", &p.pattern),
+        ] {
             if let Some(pattern) = pattern {
-                check_pattern(key, pattern, p.min_length, p.max_length)
-                    .map_err(|m| err(key, m))?;
+                check_pattern(key, pattern, p.min_length, p.max_length).map_err(|m| err(key, m))?;
             }
         }
         Ok(())
@@ -569,7 +577,8 @@ mod tests {
     #[test]
     fn builtin_defaults_are_the_specs() {
         let s = TenantSettings::builtin();
-        s.with_overrides(&BTreeMap::new()).expect("the write checks pass");
+        s.with_overrides(&BTreeMap::new())
+            .expect("the write checks pass");
         assert!(s.recovery.enabled);
         assert_eq!(s.recovery.expiry, Duration::from_secs(900));
         assert!(s
@@ -649,7 +658,10 @@ mod tests {
         // and set-password's start-up check refuses it as a default.
         let read = base.with_stored_overrides(&map).unwrap();
         assert!(read.password.regex.is_some());
-        assert_eq!(read.check_password_patterns().unwrap_err().key, "password.regex");
+        assert_eq!(
+            read.check_password_patterns().unwrap_err().key,
+            "password.regex"
+        );
         // Other checks still run on read: a malformed stored value is an error.
         let bad: BTreeMap<String, String> =
             [("recovery.expiry".to_string(), "soon".to_string())].into();
@@ -675,7 +687,10 @@ mod tests {
         let broken: BTreeMap<String, String> =
             [("recovery.callback_regex".to_string(), "(".to_string())].into();
         let read = defaults.with_stored_overrides(&broken).unwrap();
-        assert!(!read.recovery.callback_regex.is_match("https://localhost:9443/x"));
+        assert!(!read
+            .recovery
+            .callback_regex
+            .is_match("https://localhost:9443/x"));
         assert_eq!(
             read.check_callback_regex().unwrap_err().key,
             "recovery.callback_regex"

@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use account_core::telemetry::subscriber::fmt::MakeWriter;
 use account_core::telemetry::subscriber::filter::LevelFilter;
+use account_core::telemetry::subscriber::fmt::MakeWriter;
 
 use crate::helpers::*;
 
@@ -39,7 +39,8 @@ async fn no_password_key_or_hash_appears_in_the_logs_of_a_full_flow() {
         .with_max_level(LevelFilter::DEBUG)
         .with_writer(logs.clone())
         .finish();
-    let _guard = account_core::telemetry::subscriber::util::SubscriberInitExt::set_default(subscriber);
+    let _guard =
+        account_core::telemetry::subscriber::util::SubscriberInitExt::set_default(subscriber);
 
     let app = spawn_app().await;
     let admin = app.add_user(true).await;

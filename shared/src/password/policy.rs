@@ -101,7 +101,9 @@ impl PasswordPattern {
 
 impl fmt::Debug for PasswordPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PasswordPattern").field(&self.0.source).finish()
+        f.debug_tuple("PasswordPattern")
+            .field(&self.0.source)
+            .finish()
     }
 }
 
@@ -276,7 +278,11 @@ fn pattern_verdict(
     let verdict = pattern.compiled().map(|re| re.matches(password));
     if let Err(e) = verdict {
         // Stored settings passed this check when written; fail closed if one no longer does.
-        tracing::error!(pattern = pattern.as_str(), error = e, "password pattern does not compile");
+        tracing::error!(
+            pattern = pattern.as_str(),
+            error = e,
+            "password pattern does not compile"
+        );
     }
     match verdict {
         Ok(Ok(true)) => {}
