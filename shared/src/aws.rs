@@ -15,9 +15,10 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, Credentials, Region, SharedHttpClient, StalledStreamProtectionConfig,
 };
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
 use aws_smithy_types::timeout::TimeoutConfig;
+use rustls::RootCertStore;
+
+use crate::https::{pem_roots, system_roots, Https};
 
 use crate::config::ConfigError;
 
@@ -40,15 +41,11 @@ pub enum Trust {
 }
 
 impl Trust {
-    fn tls_context(self, bundled: &[u8]) -> TlsContext {
-        let store = match self {
-            Trust::Bundled => TrustStore::empty().with_pem_certificate(bundled),
-            Trust::System => TrustStore::default(),
-        };
-        TlsContext::builder()
-            .with_trust_store(store)
-            .build()
-            .expect("a trust store without server names always builds")
+    fn roots(self, bundled: &[u8]) -> RootCertStore {
+        match self {
+            Trust::Bundled => pem_roots(bundled),
+            Trust::System => system_roots(),
+        }
     }
 }
 
@@ -158,39 +155,24 @@ impl AwsEnv {
 /// slow dependency gets our 500, not Lambda's. They replace the SDK's stalled-stream
 /// protection, which watches body throughput on every call (~10% of a call's CPU
 /// here) and for bodies of a few hundred bytes guards nothing an attempt timeout does not.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
+        .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(8))
         .build()
 }
 
-/// The SDK's hyper client on rustls with ring (no aws-lc C build, smaller bootstrap).
+/// The SDK clients' HTTP client ([`Https`]), trusting the AWS roots.
 pub fn sdk_http_client(trust: Trust) -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .tls_context(trust.tls_context(AWS_ROOTS))
-        .build_https()
+    SharedHttpClient::new(Https::new(trust.roots(AWS_ROOTS), CONNECT_TIMEOUT))
 }
 
-/// A plain HTTPS connector for calls outside the SDK (the reCAPTCHA verifier),
-/// on the same hyper and rustls the SDK already links: no second HTTP stack.
-pub fn web_connector(trust: Trust, timeout: Duration) -> aws_smithy_http_client::Connector {
-    aws_smithy_http_client::Connector::builder()
-        .connector_settings(
-            HttpConnectorSettings::builder()
-                .connect_timeout(timeout)
-                .read_timeout(timeout)
-                .build(),
-        )
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .tls_context(trust.tls_context(GOOGLE_ROOTS))
-        .build()
+/// A client for calls outside the SDK (the reCAPTCHA verifier), trusting Google's roots.
+pub fn web_connector(trust: Trust, connect_timeout: Duration) -> Https {
+    Https::new(trust.roots(GOOGLE_ROOTS), connect_timeout)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod https;
 pub mod lockout;
 pub mod mail;
 pub mod password;

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
@@ -14,6 +13,7 @@ use aws_smithy_types::byte_stream::ByteStream;
 use serde::Deserialize;
 
 use crate::aws::{web_connector, Trust};
+use crate::https::Https;
 use crate::tenant::CaptchaSecret;
 
 pub const GOOGLE_VERIFY_URL: &str = "https://www.google.com/recaptcha/api/siteverify";
@@ -53,7 +53,7 @@ struct VerifyResponse {
 pub struct CaptchaVerifier {
     config: CaptchaConfig,
     // Built on first use: most functions and tenants never need it.
-    client: OnceLock<Connector>,
+    client: OnceLock<Https>,
 }
 
 impl CaptchaVerifier {
@@ -64,7 +64,7 @@ impl CaptchaVerifier {
         }
     }
 
-    fn client(&self) -> &Connector {
+    fn client(&self) -> &Https {
         self.client
             .get_or_init(|| web_connector(self.config.trust, self.config.timeout))
     }
@@ -104,7 +104,7 @@ impl CaptchaVerifier {
         request
             .headers_mut()
             .insert("content-type", "application/x-www-form-urlencoded");
-        // The connector's time-outs cover connecting and each read; this one the whole exchange.
+        // The connector's time-out covers connecting; this one the whole exchange.
         let answer = tokio::time::timeout(self.config.timeout, async {
             let response = self.client().call(request).await.map_err(|e| {
                 // The error names the host only: the form (with the secret) is not in it.
