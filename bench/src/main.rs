@@ -354,8 +354,8 @@ fn cpu_per_request(
         Ok::<_, anyhow::Error>(measured)
     })?;
     println!(
-        "\nThe SDK's own per-call CPU is one bare DynamoDB GetItem through the same client \
-         against the same stub (serialisation, endpoint, SigV4, HTTP, parsing), measured \
+        "\nThe SDK's own per-call CPU is one bare DynamoDB GetItem through a client built \
+         like the functions' against the same stub (serialisation, endpoint, SigV4, HTTP, parsing), measured \
          first; the third column takes that many times the calls away.\n"
     );
     println!(
@@ -366,7 +366,8 @@ fn cpu_per_request(
     Ok(measured)
 }
 
-/// CPU of one bare SDK call (a GetItem of the seeded user) on this thread.
+/// CPU of one bare SDK call (a GetItem of the seeded user) on this thread, through a
+/// DynamoDB client built as the functions build theirs.
 async fn sdk_call_cpu(app: &App, stub: &Stub, requests: u32) -> anyhow::Result<Duration> {
     let ddb = app.config.aws.dynamodb(app.config.aws.http_client());
     let get = || {
@@ -398,8 +399,8 @@ async fn sdk_call_cpu(app: &App, stub: &Stub, requests: u32) -> anyhow::Result<D
     }
     stub.take_calls();
     println!(
-        "One bare SDK call (DynamoDB GetItem, same client and stub): {} µs of request-thread \
-         CPU; {} µs when it follows an argon2id hash ({after} calls).\n",
+        "One bare SDK call (DynamoDB GetItem, a client built like the functions', same stub): \
+         {} µs of request-thread CPU; {} µs when it follows an argon2id hash ({after} calls).\n",
         micros(per_call),
         micros(cpu_after / after),
     );

@@ -18,9 +18,8 @@ use aws_sdk_dynamodb::config::{
 use aws_smithy_types::timeout::TimeoutConfig;
 use rustls::RootCertStore;
 
-use crate::https::{pem_roots, system_roots, Https};
-
 use crate::config::ConfigError;
+use crate::https::{pem_roots, system_roots, Https};
 
 /// The roots that sign AWS service endpoints (Amazon Trust Services and the
 /// Starfield root that cross-signs it).
@@ -151,12 +150,12 @@ impl AwsEnv {
     }
 }
 
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Bounds on every SDK call, inside the functions' 10 s Lambda timeout so that a
 /// slow dependency gets our 500, not Lambda's. They replace the SDK's stalled-stream
 /// protection, which watches body throughput on every call (~10% of a call's CPU
 /// here) and for bodies of a few hundred bytes guards nothing an attempt timeout does not.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -171,7 +170,7 @@ pub fn sdk_http_client(trust: Trust) -> SharedHttpClient {
 }
 
 /// A client for calls outside the SDK (the reCAPTCHA verifier), trusting Google's roots.
-pub fn web_connector(trust: Trust, connect_timeout: Duration) -> Https {
+pub fn web_client(trust: Trust, connect_timeout: Duration) -> Https {
     Https::new(trust.roots(GOOGLE_ROOTS), connect_timeout)
 }
 
@@ -237,7 +236,7 @@ mod tests {
     #[test]
     fn bundled_roots_parse() {
         // Building the connector parses the PEM bundle (and panics on a bad one).
-        let _ = web_connector(Trust::Bundled, Duration::from_secs(1));
+        let _ = web_client(Trust::Bundled, Duration::from_secs(1));
         let env = AwsEnv::from_lookup(base).unwrap();
         let _ = env.dynamodb(env.http_client());
         for pem in [AWS_ROOTS, GOOGLE_ROOTS] {

@@ -12,6 +12,7 @@ pub mod https;
 pub mod lockout;
 pub mod mail;
 pub mod password;
+pub mod pattern;
 pub mod recovery;
 pub mod store;
 pub mod telemetry;

@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::mail::{MailTemplate, TemplateName};
 use crate::password::policy::{check_pattern, NamePolicy, PasswordPattern};
+use crate::pattern::{Compile, Lazy};
 use crate::time::{format_duration, parse_duration};
 
 /// Every setting the service knows, with its default and what it means.
@@ -151,42 +152,22 @@ fn err(key: &str, message: impl Into<String>) -> SettingError {
     }
 }
 
-/// `recovery.callback_regex`, compiled on first use and shared by every copy of
-/// the settings. `regex-lite`: callback patterns are URL prefixes, its `\w`/`\d`
-/// are ASCII as in Java, and only the recovery functions link it.
-#[derive(Clone)]
-pub struct CallbackRegex(Arc<CallbackInner>);
+/// `recovery.callback_regex`, compiled on first use. `regex-lite`: callback
+/// patterns are URL prefixes, its `\w`/`\d` are ASCII as in Java, and the SDK links
+/// it anyway.
+pub type CallbackRegex = Lazy<regex_lite::Regex>;
 
-struct CallbackInner {
-    source: String,
-    compiled: OnceLock<Result<regex_lite::Regex, String>>,
-}
-
-fn compile_callback(s: &str) -> Result<regex_lite::Regex, String> {
-    // Bounded compile size: a pattern from configuration must not blow up memory.
-    regex_lite::RegexBuilder::new(s)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| format!("not a valid regular expression: {e}"))
+impl Compile for regex_lite::Regex {
+    fn compile(source: &str) -> Result<Self, String> {
+        // Bounded compile size: a pattern from configuration must not blow up memory.
+        regex_lite::RegexBuilder::new(source)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| format!("not a valid regular expression: {e}"))
+    }
 }
 
 impl CallbackRegex {
-    /// Compiled when first used; [`TenantSettings::check_callback_regex`] checks it.
-    fn new(s: &str) -> Self {
-        Self(Arc::new(CallbackInner {
-            source: s.to_string(),
-            compiled: OnceLock::new(),
-        }))
-    }
-
-    pub fn compiled(&self) -> Result<&regex_lite::Regex, &str> {
-        self.0
-            .compiled
-            .get_or_init(|| compile_callback(&self.0.source))
-            .as_ref()
-            .map_err(String::as_str)
-    }
-
     /// A pattern that no longer compiles matches nothing (fail closed, and logged).
     pub fn is_match(&self, s: &str) -> bool {
         match self.compiled() {
@@ -200,18 +181,6 @@ impl CallbackRegex {
                 false
             }
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0.source
-    }
-}
-
-impl fmt::Debug for CallbackRegex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CallbackRegex")
-            .field(&self.0.source)
-            .finish()
     }
 }
 
@@ -408,10 +377,8 @@ impl TenantSettings {
         let week = Duration::from_secs(7 * 86_400);
         let year = Duration::from_secs(365 * 86_400);
         let k = "recovery.callback_regex";
-        let callback_regex = match base.map(|b| &b.recovery.callback_regex) {
-            Some(same) if same.as_str() == get(k) => same.clone(),
-            _ => CallbackRegex::new(get(k)),
-        };
+        let callback_regex =
+            CallbackRegex::reuse_or_new(base.map(|b| &b.recovery.callback_regex), get(k));
         let recovery = RecoverySettings {
             enabled: parse_bool("recovery.enabled", get("recovery.enabled"))?,
             expiry: parse_dur("recovery.expiry", get("recovery.expiry"), week)?,
@@ -469,13 +436,9 @@ impl TenantSettings {
                 format!("{min_length} is above password.max_length ({max_length})"),
             ));
         }
-        let pattern = |key: &str, same: Option<&PasswordPattern>| -> Result<_, SettingError> {
+        let pattern = |key: &str, base: Option<&PasswordPattern>| {
             let src = get(key);
-            Ok(match (src.is_empty(), same) {
-                (true, _) => None,
-                (false, Some(same)) if same.as_str() == src => Some(same.clone()),
-                (false, _) => Some(PasswordPattern::new(src)),
-            })
+            (!src.is_empty()).then(|| PasswordPattern::reuse_or_new(base, src))
         };
         let message = |key: &str| -> Result<Option<String>, SettingError> {
             let v = get(key);
@@ -505,12 +468,12 @@ impl TenantSettings {
             regex: pattern(
                 "password.regex",
                 base.and_then(|b| b.password.regex.as_ref()),
-            )?,
+            ),
             regex_error: message("password.regex_error")?,
             pattern: pattern(
                 "password.pattern",
                 base.and_then(|b| b.password.pattern.as_ref()),
-            )?,
+            ),
             pattern_error: message("password.pattern_error")?,
             name_policy: NamePolicy::parse(get("password.name_policy")).ok_or_else(|| {
                 err(
@@ -536,15 +499,14 @@ impl TenantSettings {
         if recovery.default_callback.is_empty() {
             return Err(err("recovery.default_callback", "must not be empty"));
         }
-        let settings = Self {
+        Ok(Self {
             templates: Default::default(),
             recovery,
             lock,
             password,
             anonymous_access,
             values: Arc::new(values),
-        };
-        Ok(settings)
+        })
     }
 }
 

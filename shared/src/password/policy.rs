@@ -10,12 +10,12 @@
 //! password gets a clear 20035, never a hung function.
 
 use std::collections::HashSet;
-use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use fancy_regex::Expr;
 
 use crate::domain::{Password, Username};
+use crate::pattern::{Compile, Lazy};
 use crate::tenant::PasswordSettings;
 
 /// Backtracking steps one check may take: the worst pattern found takes ~7 ms
@@ -66,44 +66,12 @@ impl JavaRegex {
     }
 }
 
-/// A tenant's password pattern as a setting: compiled on first use and shared by
-/// every copy of the settings. Only set-password checks passwords, so only its
-/// bootstrap links the regex engine, and a warm instance compiles each pattern once.
-#[derive(Clone)]
-pub struct PasswordPattern(Arc<PatternInner>);
+/// A tenant's password pattern as a setting (compiled on first use).
+pub type PasswordPattern = Lazy<JavaRegex>;
 
-struct PatternInner {
-    source: String,
-    compiled: OnceLock<Result<JavaRegex, String>>,
-}
-
-impl PasswordPattern {
-    /// Compiled when first used; [`check_pattern`] runs the write-time checks.
-    pub fn new(source: &str) -> Self {
-        Self(Arc::new(PatternInner {
-            source: source.to_string(),
-            compiled: OnceLock::new(),
-        }))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0.source
-    }
-
-    pub fn compiled(&self) -> Result<&JavaRegex, &str> {
-        self.0
-            .compiled
-            .get_or_init(|| JavaRegex::parse(&self.0.source))
-            .as_ref()
-            .map_err(String::as_str)
-    }
-}
-
-impl fmt::Debug for PasswordPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PasswordPattern")
-            .field(&self.0.source)
-            .finish()
+impl Compile for JavaRegex {
+    fn compile(source: &str) -> Result<Self, String> {
+        JavaRegex::parse(source)
     }
 }
 

@@ -12,7 +12,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 use serde::Deserialize;
 
-use crate::aws::{web_connector, Trust};
+use crate::aws::{web_client, Trust};
 use crate::https::Https;
 use crate::tenant::CaptchaSecret;
 
@@ -66,7 +66,7 @@ impl CaptchaVerifier {
 
     fn client(&self) -> &Https {
         self.client
-            .get_or_init(|| web_connector(self.config.trust, self.config.timeout))
+            .get_or_init(|| web_client(self.config.trust, self.config.timeout))
     }
 
     /// Passes when the verifier accepts `token` for `secret`.
