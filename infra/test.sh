@@ -40,7 +40,7 @@ fi
 # RUSTC_BOOTSTRAP lets the stable toolchain take cargo-fuzz's flags; no
 # sanitizer is needed for code that forbids `unsafe`.
 FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
-for target in request_parsing password_policy; do
+for target in request_parsing password_policy callback_link; do
   say "fuzz $target for ${FUZZ_SECONDS}s"
   scratch="$CACHE/fuzz-corpus/$target"
   mkdir -p "$scratch"

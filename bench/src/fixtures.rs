@@ -1,13 +1,12 @@
 //! What every benchmark runs: one tenant with an admin and a user in the middle
 //! of a recovery, the functions' environment, and one successful request per endpoint.
 
-use account_core::account::{ActiveRecovery, RecoveryWindow, User};
-use account_core::domain::{Email, Password, Realm, Role, TenantDomain, UserRef, Username};
-use account_core::lockout::LockState;
-use account_core::password::hash::hash_blocking;
-use account_core::recovery::key::RecoveryKey;
+use account_core::model::account::{ActiveRecovery, User};
+use account_core::model::domain::{Email, Password, Realm, TenantDomain, UserRef, Username};
+use account_core::model::key::RecoveryKey;
+use account_core::model::password::hash_blocking;
+use account_core::model::time::UnixTime;
 use account_core::store::items::{key_to_item, user_to_item};
-use account_core::time::UnixTime;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use lambda_http::http;
@@ -44,23 +43,20 @@ pub fn env(stub_url: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-fn user(name: &str, password: &str, roles: Vec<Role>, recovery: Option<ActiveRecovery>) -> User {
+fn user(name: &str, password: &str, admin: bool, recovery: Option<ActiveRecovery>) -> User {
     let password = Password::new(password.to_string()).expect("valid password");
-    User {
-        user_ref: UserRef {
+    let mut user = User::new(
+        UserRef {
             tenant: TenantDomain::default_tenant(),
             realm: Realm::primary(),
             username: Username::parse(name).expect("valid username"),
         },
-        id: uuid::Uuid::new_v4(),
-        email: Email::parse(&format!("{name}@example.com")).expect("valid email"),
-        roles,
-        password_hash: hash_blocking(&password).expect("hash"),
-        password_history: Vec::new(),
-        lock: LockState::default(),
-        recovery,
-        recovery_window: RecoveryWindow::default(),
-    }
+        Email::parse(&format!("{name}@example.com")).expect("valid email"),
+        admin,
+        hash_blocking(&password).expect("hash"),
+    );
+    user.recovery = recovery;
+    user
 }
 
 /// The key of the seeded user `kim`'s item.
@@ -75,20 +71,20 @@ pub fn kim_key() -> AttributeValue {
 
 /// Seeds the stub: `admin`, and `kim` holding the key [`KEY`].
 pub fn seed(stub: &Stub) {
-    let now = UnixTime::now();
+    let now = account_core::clock::now();
     let key = RecoveryKey::parse(KEY).expect("valid key").hash();
     let far = UnixTime(now.0 + 365 * 86_400);
     let kim = user(
         "kim",
         USER_PASSWORD,
-        Vec::new(),
+        false,
         Some(ActiveRecovery {
             key_hash: key.clone(),
             expires_at: far,
             callback: "https://localhost:9443/recovery/reset-password".into(),
         }),
     );
-    let admin = user("admin", ADMIN_PASSWORD, vec![Role::Admin], None);
+    let admin = user("admin", ADMIN_PASSWORD, true, None);
     // The stored form of a recovery under way, as `Store::issue_key` writes it.
     let mut kim_item = user_to_item(&kim, now);
     if let Some(r) = &kim.recovery {

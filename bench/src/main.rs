@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use account_core::config::Config;
-use account_core::domain::Password;
-use account_core::token::TokenIssuer;
+use account_core::model::domain::Password;
+use account_core::tokens::TokenIssuer;
 use account_core::App;
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -158,14 +158,7 @@ fn build_app(env: &[(String, String)]) -> anyhow::Result<(App, TokenIssuer)> {
 async fn call(app: &App, issuer: &TokenIssuer, case: &Case) -> u16 {
     use account_core::http;
     let req = case.request();
-    let res = match case.function {
-        "recover-password" => http::recover_password(app, req).await,
-        "resend-code" => http::resend_code(app, req).await,
-        "set-password" => http::set_password_or_policy(app, req).await,
-        "lock-user" => http::lock_user(app, req).await,
-        "login" => http::login(app, issuer, req).await,
-        other => panic!("no handler for {other}"),
-    };
+    let res = http::dispatch(app, issuer, req).await;
     res.map_or(0, |r| r.status().as_u16())
 }
 
@@ -392,7 +385,7 @@ async fn sdk_call_cpu(app: &App, stub: &Stub, requests: u32) -> anyhow::Result<D
     let mut cpu_after = Duration::ZERO;
     let password = Password::new("Sdk-Call-After-A-Hash-1".into()).map_err(anyhow::Error::msg)?;
     for _ in 0..after {
-        account_core::password::hash_password(password.clone()).await?;
+        account_core::hashing::hash_password(password.clone()).await?;
         let cpu0 = thread_cpu();
         get().await?;
         cpu_after += thread_cpu() - cpu0;
@@ -424,9 +417,10 @@ fn login_throughput(env: &[(String, String)], cases: &[Case], seconds: f64) -> a
     let mut hashes: Vec<Duration> = (0..10)
         .map(|_| {
             let t = Instant::now();
-            account_core::password::hash::hash_blocking(&password).map(|_| t.elapsed())
+            account_core::model::password::hash_blocking(&password).map(|_| t.elapsed())
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::msg)?;
     hashes.sort();
     let hash = percentile(&hashes, 0.5);
     // The same hash on `n` bare threads at once: what this hardware does in parallel
@@ -440,7 +434,7 @@ fn login_throughput(env: &[(String, String)], cases: &[Case], seconds: f64) -> a
                 std::thread::spawn(move || {
                     let mut done = 0u64;
                     while Instant::now() < deadline {
-                        if account_core::password::hash::hash_blocking(&password).is_ok() {
+                        if account_core::model::password::hash_blocking(&password).is_ok() {
                             done += 1;
                         }
                     }

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use account_core::domain::{Password, Username};
-use account_core::password::policy;
-use account_core::tenant::TenantSettings;
+use account_core::model::domain::{Password, Username};
+use account_core::model::policy;
+use account_core::model::settings::TenantSettings;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,8 +2,9 @@
 //! bodies: it answers Ok or a 4xx error, and never panics.
 #![no_main]
 
+use account_core::error::UseCaseError;
+use account_core::http::error::status_and_code;
 use account_core::http::parse;
-use account_core::http::ApiError;
 use arbitrary::Arbitrary;
 use lambda_http::http::{Method, Request};
 use lambda_http::Body;
@@ -50,11 +51,21 @@ fuzz_target!(|input: Input<'_>| {
         // An invalid URI or header is refused before a Lambda ever sees it.
         let Ok(req) = b.body(body) else { continue };
         let status = match path.rsplit('/').next() {
-            Some("recover-password") => parse::parse_recover(&req).err().map(|e| e.status()),
-            Some("set-password") => parse::parse_set_password(&req).err().map(|e| e.status()),
-            Some("resend-code") => parse::parse_resend(&req).err().map(|e| e.status()),
-            Some("authenticate") => parse::parse_login(&req).err().map(|e| e.status()),
-            _ => parse::parse_lock(&req).err().map(|e| e.status()),
+            Some("recover-password") => parse::parse_recover(&req)
+                .err()
+                .map(|e| status_and_code(e.kind()).0),
+            Some("set-password") => parse::parse_set_password(&req)
+                .err()
+                .map(|e| status_and_code(e.kind()).0),
+            Some("resend-code") => parse::parse_resend(&req)
+                .err()
+                .map(|e| status_and_code(e.kind()).0),
+            Some("authenticate") => parse::parse_login(&req)
+                .err()
+                .map(|e| status_and_code(e.kind()).0),
+            _ => parse::parse_lock(&req)
+                .err()
+                .map(|e| status_and_code(e.kind()).0),
         };
         if let Some(s) = status {
             assert!(s.is_client_error(), "{path}: {s}");

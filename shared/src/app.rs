@@ -1,8 +1,9 @@
-//! Everything a function needs, built once at cold start and shared by every request.
+//! Everything a function needs, built once at cold start and shared by every
+//! request. The edge hands each use case the parts it uses.
 
 use crate::config::Config;
 use crate::mail::Mailer;
-use crate::recovery::captcha::CaptchaVerifier;
+use crate::outbound::captcha::CaptchaVerifier;
 use crate::store::Store;
 
 pub struct App {
@@ -39,6 +40,18 @@ impl App {
             mailer: Mailer::new(ses, config.mail.clone()),
             captcha: CaptchaVerifier::new(config.captcha.clone()),
             config,
+        }
+    }
+}
+
+impl App {
+    /// What recover-password and resend-code reach the outside through.
+    pub fn recovery_ports(&self) -> crate::recovery::RecoveryPorts<'_> {
+        crate::recovery::RecoveryPorts {
+            store: &self.store,
+            mailer: &self.mailer,
+            captcha: &self.captcha,
+            defaults: &self.config.defaults,
         }
     }
 }

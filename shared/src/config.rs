@@ -4,36 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::aws::AwsEnv;
-use crate::domain::Email;
-use crate::recovery::captcha::{CaptchaConfig, GOOGLE_VERIFY_URL};
-use crate::tenant::TenantSettings;
-
-#[derive(Debug, Clone)]
-pub struct Tables {
-    pub users: String,
-    pub settings: String,
-    pub keys: String,
-    /// Hourly request counters (per source IP), removed by TTL.
-    pub rate_limits: String,
-}
-
-impl Tables {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            users: need(&get, "USERS_TABLE")?,
-            settings: need(&get, "SETTINGS_TABLE")?,
-            keys: need(&get, "KEYS_TABLE")?,
-            rate_limits: need(&get, "RATE_LIMITS_TABLE")?,
-        })
-    }
-}
-
-fn need(get: impl Fn(&str) -> Option<String>, k: &str) -> Result<String, ConfigError> {
-    get(k)
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| ConfigError(format!("{k} is not set")))
-}
+use crate::env::millis;
+pub use crate::env::ConfigError;
+use crate::mail::MailConfig;
+use crate::model::settings::TenantSettings;
+use crate::outbound::aws::AwsEnv;
+use crate::outbound::captcha::{CaptchaConfig, GOOGLE_VERIFY_URL};
+use crate::store::Tables;
 
 /// The global defaults: the built-in ones with `DEFAULT_SETTINGS` (a JSON object
 /// of setting names to values) applied. Patterns are checked by the functions that
@@ -46,22 +23,15 @@ pub fn default_settings(
         None => Ok(TenantSettings::builtin()),
         Some(json) => {
             let map: BTreeMap<String, String> = serde_json::from_str(&json).map_err(|e| {
-                ConfigError(format!(
+                ConfigError::new(format!(
                     "DEFAULT_SETTINGS must be a JSON object of strings: {e}"
                 ))
             })?;
             TenantSettings::builtin()
                 .with_stored_overrides(&map)
-                .map_err(|e| ConfigError(format!("DEFAULT_SETTINGS: {e}")))
+                .map_err(|e| ConfigError::new(format!("DEFAULT_SETTINGS: {e}")))
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct MailConfig {
-    pub from: Email,
-    pub sender_name: String,
-    pub signature: String,
 }
 
 #[derive(Debug, Clone)]
@@ -77,16 +47,6 @@ pub struct Config {
     pub captcha: CaptchaConfig,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("configuration: {0}")]
-pub struct ConfigError(String);
-
-impl ConfigError {
-    pub fn new(msg: impl Into<String>) -> Self {
-        Self(msg.into())
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -94,40 +54,17 @@ impl Config {
 
     /// Reads the configuration through `get`, so tests can pass their own values.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let need = |k: &str| need(&get, k);
-        let from = need("MAIL_FROM")?;
-        let from = Email::parse(&from).map_err(|e| ConfigError(format!("MAIL_FROM: {e}")))?;
-        let defaults = default_settings(&get)?;
-        let response_floor = match get("RESPONSE_FLOOR_MS") {
-            None => Duration::from_millis(250),
-            Some(v) => Duration::from_millis(v.trim().parse().map_err(|_| {
-                ConfigError(format!(
-                    "RESPONSE_FLOOR_MS: `{v}` is not a number of milliseconds"
-                ))
-            })?),
-        };
         let aws = AwsEnv::from_lookup(&get)?;
         Ok(Self {
             tables: Tables::from_lookup(&get)?,
-            mail: MailConfig {
-                from,
-                sender_name: get("MAIL_SENDER_NAME").unwrap_or_else(|| "Account Recovery".into()),
-                signature: get("MAIL_SIGNATURE").unwrap_or_default(),
-            },
-            defaults,
-            response_floor,
+            mail: MailConfig::from_lookup(&get)?,
+            defaults: default_settings(&get)?,
+            response_floor: millis(&get, "RESPONSE_FLOOR_MS", Duration::from_millis(250))?,
             captcha: CaptchaConfig {
                 trust: aws.trust,
                 verify_url: get("RECAPTCHA_VERIFY_URL")
                     .unwrap_or_else(|| GOOGLE_VERIFY_URL.to_string()),
-                timeout: match get("RECAPTCHA_TIMEOUT_MS") {
-                    None => Duration::from_millis(3000),
-                    Some(v) => Duration::from_millis(v.trim().parse().map_err(|_| {
-                        ConfigError(format!(
-                            "RECAPTCHA_TIMEOUT_MS: `{v}` is not a number of milliseconds"
-                        ))
-                    })?),
-                },
+                timeout: millis(&get, "RECAPTCHA_TIMEOUT_MS", Duration::from_millis(3000))?,
             },
             aws,
         })

@@ -5,6 +5,11 @@
 //! Our own subscriber rather than lambda_runtime's: its `EnvFilter` links a regex
 //! engine into every bootstrap (~0.4 MB); `Targets` reads the same `target=level`
 //! directives without one.
+//!
+//! The SDK, the Lambda runtime and hyper log requests, responses and events at
+//! DEBUG and TRACE (DynamoDB items with password hashes, the SES body with the
+//! reset link, the invocation event with passwords): their targets are capped
+//! at INFO, whatever `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL` asks for.
 
 use std::str::FromStr;
 
@@ -15,26 +20,33 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// For tests that capture log lines.
 pub use tracing_subscriber as subscriber;
 
+/// Targets whose DEBUG and TRACE lines carry request and response bodies or events.
+pub const CAPPED: &[&str] = &[
+    "aws_config",
+    "aws_runtime",
+    "aws_sdk_dynamodb",
+    "aws_sdk_sesv2",
+    "aws_sigv4",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_json",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_types",
+    "h2",
+    "hyper",
+    "hyper_rustls",
+    "hyper_util",
+    "lambda_http",
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "rustls",
+    "tower",
+];
+
 pub fn init() {
-    let (filter, ignored) = filter(|k| std::env::var(k).ok());
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    // Lambda stamps each line itself; no colours in CloudWatch.
-    let text = (!json).then(|| {
-        tracing_subscriber::fmt::layer()
-            .with_target(false)
-            .without_time()
-    });
-    let json = json.then(|| {
-        tracing_subscriber::fmt::layer()
-            .json()
-            .with_target(false)
-            .without_time()
-    });
-    tracing_subscriber::registry()
-        .with(text)
-        .with(json)
-        .with(filter)
-        .init();
+    let (subscriber, ignored) = build(|k| std::env::var(k).ok(), std::io::stdout);
+    subscriber.init();
     if let Some(value) = ignored {
         tracing::warn!(
             value,
@@ -43,10 +55,62 @@ pub fn init() {
     }
 }
 
+/// The subscriber the environment asks for, writing to `writer` (tests capture it),
+/// and a `RUST_LOG` value that could not be read.
+pub fn build<W>(
+    get: impl Fn(&str) -> Option<String>,
+    writer: W,
+) -> (impl tracing::Subscriber + Send + Sync, Option<String>)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Clone + Send + Sync + 'static,
+{
+    let (filter, ignored) = filter(&get);
+    let json = get("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    // Lambda stamps each line itself; no colours in CloudWatch.
+    let text = (!json).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .without_time()
+            .with_writer(writer.clone())
+    });
+    let json = json.then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_target(false)
+            .without_time()
+            .with_writer(writer)
+    });
+    let subscriber = tracing_subscriber::registry()
+        .with(text)
+        .with(json)
+        .with(filter);
+    (subscriber, ignored)
+}
+
+/// `targets` with every [`CAPPED`] target at INFO at most (or quieter, if asked).
+fn cap(mut targets: Targets) -> Targets {
+    for target in CAPPED {
+        let level = [LevelFilter::INFO, LevelFilter::WARN, LevelFilter::ERROR]
+            .into_iter()
+            .find(|l| {
+                l.into_level()
+                    .is_some_and(|l| targets.would_enable(target, &l))
+            })
+            .unwrap_or(LevelFilter::OFF);
+        targets = targets.with_target(*target, level);
+    }
+    targets
+}
+
 /// The filter the environment asks for, and a `RUST_LOG` value that could not be read.
 /// `AWS_LAMBDA_LOG_LEVEL` wins (its `FATAL` is our `ERROR`); then `RUST_LOG`
 /// (`info`, `account_core=debug,info`); then INFO.
 pub fn filter(get: impl Fn(&str) -> Option<String>) -> (Targets, Option<String>) {
+    let (targets, ignored) = asked(get);
+    (cap(targets), ignored)
+}
+
+fn asked(get: impl Fn(&str) -> Option<String>) -> (Targets, Option<String>) {
     let info = Targets::new().with_default(LevelFilter::INFO);
     if let Some(level) = get("AWS_LAMBDA_LOG_LEVEL").filter(|v| !v.trim().is_empty()) {
         let level = match level.trim() {
@@ -94,5 +158,34 @@ mod tests {
         assert!(t.would_enable("x", &Level::INFO) && !t.would_enable("x", &Level::DEBUG));
         let (t, _) = from(&[]);
         assert!(t.would_enable("x", &Level::INFO) && !t.would_enable("x", &Level::DEBUG));
+    }
+
+    #[test]
+    fn the_sdk_runtime_and_hyper_never_log_below_info() {
+        for env in [
+            &[("RUST_LOG", "trace")][..],
+            &[(
+                "RUST_LOG",
+                "aws_smithy_runtime=trace,hyper=trace,lambda_runtime=trace",
+            )][..],
+            &[("AWS_LAMBDA_LOG_LEVEL", "TRACE")][..],
+        ] {
+            let (t, _) = from(env);
+            for target in [
+                "aws_smithy_runtime::client::orchestrator",
+                "hyper::proto",
+                "lambda_runtime",
+            ] {
+                assert!(t.would_enable(target, &Level::INFO), "{env:?} {target}");
+                assert!(!t.would_enable(target, &Level::DEBUG), "{env:?} {target}");
+            }
+        }
+        let (t, _) = from(&[("RUST_LOG", "trace")]);
+        assert!(
+            t.would_enable("account_core", &Level::TRACE),
+            "ours stay as asked"
+        );
+        let (t, _) = from(&[("RUST_LOG", "hyper=error,info")]);
+        assert!(!t.would_enable("hyper", &Level::WARN), "quieter is kept");
     }
 }

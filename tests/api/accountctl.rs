@@ -239,3 +239,117 @@ async fn mail_templates_are_set_shown_validated_and_unset() {
     );
     assert!(out.contains("[built-in]"), "{out}");
 }
+
+#[tokio::test]
+async fn what_would_break_later_is_refused_when_written() {
+    let app = spawn_app().await;
+    let t = app.tenant.as_str();
+    // A duration without its unit: WSO2's 1440 (minutes) would have been 24 minutes here.
+    let (ok, out) = accountctl(
+        &["tenant", "set", "--tenant", t, "recovery.expiry=1440"],
+        None,
+    );
+    assert!(
+        !ok && out.contains("recovery.expiry") && out.contains("no unit"),
+        "{out}"
+    );
+    // Turning the lock reason on says what it gives away.
+    let (ok, out) = accountctl(
+        &[
+            "tenant",
+            "set",
+            "--tenant",
+            t,
+            "lock.show_failure_reason=true",
+        ],
+        None,
+    );
+    assert!(
+        ok && out.contains("warning") && out.contains("exists and is locked"),
+        "{out}"
+    );
+    // A reCAPTCHA secret is never printed.
+    let (ok, _) = accountctl(
+        &[
+            "tenant",
+            "set",
+            "--tenant",
+            t,
+            "recovery.captcha.secret=very-secret-value",
+            "recovery.captcha.site_key=6Lc-public-site-key",
+        ],
+        None,
+    );
+    assert!(ok);
+    let (_, out) = accountctl(&["tenant", "show", "--tenant", t], None);
+    assert!(
+        !out.contains("very-secret-value") && out.contains("6Lc-public-site-key"),
+        "{out}"
+    );
+
+    // A reset template with WSO2's key placeholder would mail no link.
+    let dir = std::env::temp_dir().join(unique("tpl-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = dir.join("t.txt");
+    std::fs::write(
+        &text,
+        "Reset: {{carbon.product-url}}?confirmation={{confirmation-code}}",
+    )
+    .unwrap();
+    let (ok, out) = accountctl(
+        &[
+            "tenant",
+            "template",
+            "set",
+            "--tenant",
+            t,
+            "--name",
+            "PasswordReset",
+            "--text-file",
+            text.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!ok && out.contains("{{carbon.product-url}}"), "{out}");
+    std::fs::write(&text, "Hi {{user-name}}, reset at:\n{{link}}\n").unwrap();
+    let (ok, out) = accountctl(
+        &[
+            "tenant",
+            "template",
+            "set",
+            "--tenant",
+            t,
+            "--name",
+            "PasswordReset",
+            "--text-file",
+            text.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(ok, "WSO2's name for the username is an alias: {out}");
+
+    // Addresses SES could not send to are refused; IDN domains are stored as punycode.
+    let add = |name: &str, email: &str| {
+        accountctl(
+            &[
+                "user",
+                "add",
+                "--tenant",
+                t,
+                "--username",
+                name,
+                "--email",
+                email,
+                "--password-stdin",
+            ],
+            Some("Idn-Address-Passw0rd\n"),
+        )
+    };
+    let (ok, out) = add(&unique("u-"), "jürgen@example.com");
+    assert!(!ok && out.contains("ASCII"), "{out}");
+    let name = unique("u-");
+    let (ok, out) = add(&name, "kim@bücher.example");
+    assert!(ok, "{out}");
+    let (_, out) = accountctl(&["user", "show", "--tenant", t, "--username", &name], None);
+    assert!(out.contains("kim@xn--bcher-kva.example"), "{out}");
+}

@@ -4,12 +4,10 @@
 
 use std::collections::HashMap;
 
-use account_core::account::{RecoveryWindow, User};
 use account_core::config::Config;
-use account_core::domain::{Email, Password, Realm, Role, TenantDomain, UserRef, Username};
-use account_core::lockout::LockState;
-use account_core::password::hash::hash_blocking;
-use account_core::time::UnixTime;
+use account_core::model::account::User;
+use account_core::model::domain::{Email, Password, Realm, TenantDomain, UserRef, Username};
+use account_core::model::password::hash_blocking;
 use account_core::App;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
@@ -53,8 +51,8 @@ pub fn lookup(key: &str) -> Option<String> {
 
 /// The AWS settings of infra/local.env (with `overrides`), read explicitly:
 /// parallel tests must not change the process environment.
-fn aws_env(overrides: &[(&str, &str)]) -> account_core::aws::AwsEnv {
-    account_core::aws::AwsEnv::from_lookup(|k| {
+fn aws_env(overrides: &[(&str, &str)]) -> account_core::outbound::aws::AwsEnv {
+    account_core::outbound::aws::AwsEnv::from_lookup(|k| {
         overrides
             .iter()
             .find(|(n, _)| *n == k)
@@ -81,7 +79,7 @@ pub fn ses_url() -> String {
 
 pub struct TestApp {
     pub app: App,
-    pub issuer: account_core::token::TokenIssuer,
+    pub issuer: account_core::tokens::TokenIssuer,
     pub tenant: TenantDomain,
     pub http: reqwest::Client,
 }
@@ -196,7 +194,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     });
     TestApp {
         app,
-        issuer: account_core::token::TokenIssuer::from_lookup(lookup)
+        issuer: account_core::tokens::TokenIssuer::from_lookup(lookup)
             .expect("JWT_SECRET in infra/local.env"),
         tenant: TenantDomain::parse(&format!("{}.test", unique("t"))).expect("tenant"),
         http: reqwest::Client::new(),
@@ -220,7 +218,7 @@ impl TestApp {
             .expect("valid settings");
         self.app
             .store
-            .put_tenant_overrides(&self.tenant, &merged, UnixTime::now())
+            .put_tenant_overrides(&self.tenant, &merged, account_core::clock::now())
             .await
             .expect("store settings");
     }
@@ -237,22 +235,16 @@ impl TestApp {
             realm: Realm::primary(),
             username: Username::parse(name).expect("username"),
         };
-        let user = User {
-            user_ref: user_ref.clone(),
-            id: uuid::Uuid::new_v4(),
-            email: Email::parse(&email).expect("email"),
-            roles: if admin { vec![Role::Admin] } else { vec![] },
-            password_hash: hash_blocking(&Password::new(password.clone()).expect("pw"))
-                .expect("hash"),
-            password_history: Vec::new(),
-            lock: LockState::default(),
-            recovery: None,
-            recovery_window: RecoveryWindow::default(),
-        };
+        let user = User::new(
+            user_ref.clone(),
+            Email::parse(&email).expect("email"),
+            admin,
+            hash_blocking(&Password::new(password.clone()).expect("pw")).expect("hash"),
+        );
         let w = self
             .app
             .store
-            .create_user(&user, UnixTime::now())
+            .create_user(&user, account_core::clock::now())
             .await
             .expect("create user");
         assert_eq!(w, account_core::store::Write::Done);
@@ -363,21 +355,10 @@ impl TestApp {
             ctx.http.source_ip = Some(ip.to_string());
             req = req.with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx));
         }
-        let path = path_and_query.split('?').next().unwrap_or_default();
-        let res = if path.ends_with("/recover-password") {
-            account_core::http::recover_password(&self.app, req).await
-        } else if path.ends_with("/set-password") || path.ends_with("/password-policy") {
-            account_core::http::set_password_or_policy(&self.app, req).await
-        } else if path.ends_with("/resend-code") {
-            account_core::http::resend_code(&self.app, req).await
-        } else if path.ends_with("/authenticate") {
-            account_core::http::login(&self.app, &self.issuer, req).await
-        } else if path.ends_with("/lock-user") {
-            account_core::http::lock_user(&self.app, req).await
-        } else {
-            panic!("no handler for {path}")
-        }
-        .expect("handlers always answer");
+        // The route table finds the handler, as the functions' routes do.
+        let res = account_core::http::dispatch(&self.app, &self.issuer, req)
+            .await
+            .expect("handlers always answer");
         let (parts, body) = res.into_parts();
         let body = match body {
             Body::Empty => String::new(),

@@ -5,6 +5,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn an_admin_locks_an_account_which_then_cannot_log_in_or_recover() {
     let app = spawn_app().await;
+    app.set(&[("lock.show_failure_reason", "true")]).await;
     let admin = app.add_user(true).await;
     let user = app.add_user(false).await;
     let key = app.recovery_key(&user).await;
@@ -52,7 +53,11 @@ async fn an_admin_locks_an_account_which_then_cannot_log_in_or_recover() {
 #[tokio::test]
 async fn unlock_lifts_any_lock_and_clears_the_count() {
     let app = spawn_app().await;
-    app.set(&[("lock.max_failed_attempts", "2")]).await;
+    app.set(&[
+        ("lock.max_failed_attempts", "2"),
+        ("lock.show_failure_reason", "true"),
+    ])
+    .await;
     let admin = app.add_user(true).await;
     let user = app.add_user(false).await;
     app.fail_logins(&user, 2).await;

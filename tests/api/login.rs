@@ -1,7 +1,6 @@
 use std::sync::Arc;
 
-use account_core::password::PasswordHash;
-use account_core::time::UnixTime;
+use account_core::model::password::PasswordHash;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
@@ -21,7 +20,7 @@ async fn a_right_password_gets_a_signed_token() {
     assert_eq!(b["username"], user.username());
     let claims = app
         .issuer
-        .verify(b["token"].as_str().unwrap(), UnixTime::now())
+        .verify(b["token"].as_str().unwrap(), account_core::clock::now())
         .expect("our signature");
     assert_eq!(claims.sub, stored.id.to_string());
     assert_eq!(claims.tenant, app.tenant.as_str());
@@ -58,7 +57,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 }
 
 #[tokio::test]
-async fn max_failures_lock_the_account_and_only_the_right_password_learns_it() {
+async fn max_failures_lock_the_account_for_the_configured_time_and_mail_the_user() {
     let app = spawn_app().await;
     app.set(&[("lock.max_failed_attempts", "3"), ("lock.duration", "10m")])
         .await;
@@ -72,7 +71,7 @@ async fn max_failures_lock_the_account_and_only_the_right_password_learns_it() {
         .as_ref()
         .and_then(|l| l.until)
         .expect("timed lock");
-    let now = UnixTime::now().0;
+    let now = account_core::clock::now().0;
     assert!(
         (now + 590..=now + 600).contains(&until.0),
         "10 minutes: {until:?}"
@@ -84,20 +83,94 @@ async fn max_failures_lock_the_account_and_only_the_right_password_learns_it() {
         mails[0].subject,
         "Your account was locked after failed sign-ins"
     );
+    assert!(
+        mails[0].text.contains(&until.to_rfc3339()),
+        "{}",
+        mails[0].text
+    );
 
-    let b = app
-        .login(user.username(), &user.password)
-        .await
-        .assert_error(401, "17003");
-    assert_eq!(b["lockedReason"], "MaxAttemptsExceeded");
-    assert_eq!(b["unlockTime"], until.to_rfc3339());
-    // A wrong guess on the locked account gets the plain answer and is not counted.
-    let b = app
-        .login(user.username(), "wrong")
+    // The right password is refused like a wrong one, and neither is counted.
+    app.login(user.username(), &user.password)
         .await
         .assert_error(401, "17002");
-    assert!(b.get("lockedReason").is_none());
+    app.login(user.username(), "wrong")
+        .await
+        .assert_error(401, "17002");
     assert_eq!(app.stored_user(&user).await.lock, stored.lock);
+}
+
+/// The answer without its per-request trace id.
+fn without_trace(res: &TestResponse) -> (u16, serde_json::Value) {
+    let mut v = res.json();
+    v.as_object_mut().unwrap().remove("traceId");
+    (res.status, v)
+}
+
+#[tokio::test]
+async fn a_locked_account_answers_the_right_and_a_wrong_password_alike() {
+    let app = spawn_app().await;
+    app.set(&[("lock.max_failed_attempts", "2")]).await;
+    let admin = app.add_user(true).await;
+    let by_failures = app.add_user(false).await;
+    let by_admin = app.add_user(false).await;
+    app.fail_logins(&by_failures, 2).await;
+    assert_eq!(
+        app.lock_user(&admin, &by_admin, true, "r").await.status,
+        200
+    );
+    // An unknown user, for comparison: the default answer tells nothing at all.
+    let ghost = app.login("nobody-here", "whatever").await;
+    for show in ["false", "true"] {
+        app.set(&[("lock.show_failure_reason", show)]).await;
+        for user in [&by_failures, &by_admin] {
+            let right = app.login(user.username(), &user.password).await;
+            let wrong = app.login(user.username(), "wrong-guess").await;
+            assert_eq!(without_trace(&right), without_trace(&wrong), "show={show}");
+            let (status, body) = without_trace(&right);
+            assert_eq!(status, 401);
+            if show == "true" {
+                assert_eq!(body["code"], "17003");
+                assert!(body["lockedReason"].is_string(), "{body}");
+            } else {
+                assert_eq!((status, body), without_trace(&ghost), "the plain 17002");
+            }
+        }
+    }
+    let shown = app.login(by_failures.username(), "x").await.json();
+    assert_eq!(shown["lockedReason"], "MaxAttemptsExceeded");
+    assert!(shown["unlockTime"].is_string());
+    let shown = app.login(by_admin.username(), "x").await.json();
+    assert_eq!(shown["lockedReason"], "AdminInitiated");
+    assert!(shown.get("unlockTime").is_none());
+}
+
+#[tokio::test]
+async fn no_lock_lasts_longer_than_max_duration_however_large_the_ratio() {
+    let app = spawn_app().await;
+    app.set(&[
+        ("lock.max_failed_attempts", "1"),
+        ("lock.duration", "5m"),
+        ("lock.ratio", "100"),
+        ("lock.max_duration", "1h"),
+        ("lock.show_failure_reason", "true"),
+    ])
+    .await;
+    let user = app.add_user(false).await;
+    // The 40th lock: 5m × 100^39 without the cap.
+    app.patch_user(&user, &[("lock_count", AttributeValue::N("39".into()))])
+        .await;
+    let before = account_core::clock::now().0;
+    app.fail_logins(&user, 1).await;
+    let lock = app.stored_user(&user).await.lock;
+    assert_eq!(lock.lock_count, 40);
+    let until = lock.failed_lock.and_then(|l| l.until).expect("timed");
+    assert!(
+        until.0 <= account_core::clock::now().0 + 3600,
+        "capped: {until:?}"
+    );
+    assert!(until.0 >= before + 3600, "the cap, not less: {until:?}");
+    let b = app.login(user.username(), &user.password).await.json();
+    assert_eq!(b["unlockTime"], until.to_rfc3339());
 }
 
 #[tokio::test]
@@ -108,6 +181,7 @@ async fn locks_end_by_time_and_the_next_one_lasts_ratio_times_longer() {
         ("lock.max_failed_attempts", "2"),
         ("lock.duration", "2s"),
         ("lock.ratio", "3"),
+        ("lock.show_failure_reason", "true"),
     ])
     .await;
     let user = app.add_user(false).await;
@@ -146,8 +220,12 @@ async fn a_good_login_after_a_lock_ended_wipes_the_slate() {
 #[tokio::test]
 async fn a_zero_duration_lock_holds_until_an_admin_unlocks() {
     let app = spawn_app().await;
-    app.set(&[("lock.max_failed_attempts", "1"), ("lock.duration", "0s")])
-        .await;
+    app.set(&[
+        ("lock.max_failed_attempts", "1"),
+        ("lock.duration", "0s"),
+        ("lock.show_failure_reason", "true"),
+    ])
+    .await;
     let admin = app.add_user(true).await;
     let user = app.add_user(false).await;
     app.login(user.username(), "wrong").await;
@@ -227,7 +305,8 @@ async fn fifty_concurrent_failures_are_all_counted() {
         let (app, name) = (app.clone(), user.username().to_string());
         tasks.spawn(async move { app.login(&name, "wrong").await.status });
     }
-    assert!(tasks.join_all().await.iter().all(|s| *s == 401));
+    let statuses = tasks.join_all().await;
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
     let stored = app.stored_user(&user).await;
     assert_eq!(stored.lock.failed_attempts, 50, "no failure lost");
     assert!(stored.lock.failed_lock.is_none());
@@ -255,7 +334,7 @@ async fn fifty_concurrent_failures_lock_exactly_once() {
     // No request after the lock gets through, not even with the right password.
     app.login(user.username(), &user.password)
         .await
-        .assert_error(401, "17003");
+        .assert_error(401, "17002");
 }
 
 #[tokio::test]
@@ -266,7 +345,7 @@ async fn a_reset_password_opens_a_failed_login_lock() {
     app.fail_logins(&user, 2).await;
     app.login(user.username(), &user.password)
         .await
-        .assert_error(401, "17003");
+        .assert_error(401, "17002");
     let key = app.recovery_key(&user).await;
     assert_eq!(
         app.set_password(&key, "Brand-new-passw0rd").await.status,

@@ -1,11 +1,11 @@
 //! Secrets never reach a log line: a full recovery, login and lock flow with
-//! JSON logs captured at DEBUG (more than production's INFO), searched for every
-//! password, key, key hash and password hash involved.
+//! JSON logs captured through the functions' own subscriber at `RUST_LOG=trace`
+//! (the SDK, the runtime and hyper capped as they are in production), searched
+//! for every password, key, key hash and password hash involved.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use account_core::telemetry::subscriber::filter::LevelFilter;
 use account_core::telemetry::subscriber::fmt::MakeWriter;
 
 use crate::helpers::*;
@@ -34,11 +34,12 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test]
 async fn no_password_key_or_hash_appears_in_the_logs_of_a_full_flow() {
     let logs = Captured::default();
-    let subscriber = account_core::telemetry::subscriber::fmt()
-        .json()
-        .with_max_level(LevelFilter::DEBUG)
-        .with_writer(logs.clone())
-        .finish();
+    let env = |k: &str| match k {
+        "RUST_LOG" => Some("trace".to_string()),
+        "AWS_LAMBDA_LOG_FORMAT" => Some("JSON".to_string()),
+        _ => None,
+    };
+    let (subscriber, _) = account_core::telemetry::build(env, logs.clone());
     let _guard =
         account_core::telemetry::subscriber::util::SubscriberInitExt::set_default(subscriber);
 

@@ -32,7 +32,7 @@ async fn one_source_ip_gets_the_same_answer_but_no_mail_past_its_hourly_limit() 
             .status,
         202
     );
-    let hour = account_core::time::UnixTime::now().0 / 3600;
+    let hour = account_core::clock::now().0 / 3600;
     let item = app
         .raw_item(
             &app.app.config.tables.rate_limits,

@@ -52,7 +52,7 @@ async fn a_known_user_gets_a_reset_mail_and_only_a_hash_is_stored() {
     let expires: i64 = key_item["expires_at"].as_n().unwrap().parse().unwrap();
     let ttl: i64 = key_item["ttl"].as_n().unwrap().parse().unwrap();
     assert_eq!(ttl, expires + 86_400, "TTL cleans up a day after expiry");
-    let now = account_core::time::UnixTime::now().0;
+    let now = account_core::clock::now().0;
     assert!(
         (now + 890..=now + 900).contains(&expires),
         "expires in 15m: {expires} vs {now}"
@@ -107,10 +107,10 @@ async fn the_callback_property_becomes_the_link_and_must_match_the_regex() {
 async fn an_unknown_user_gets_the_same_answer_and_no_mail_unless_the_tenant_says_otherwise() {
     let app = spawn_app().await;
     let ghost = TestUser {
-        user_ref: account_core::domain::UserRef {
+        user_ref: account_core::model::domain::UserRef {
             tenant: app.tenant.clone(),
-            realm: account_core::domain::Realm::primary(),
-            username: account_core::domain::Username::parse("nobody").unwrap(),
+            realm: account_core::model::domain::Realm::primary(),
+            username: account_core::model::domain::Username::parse("nobody").unwrap(),
         },
         email: "nobody@example.test".into(),
         password: String::new(),
@@ -132,7 +132,7 @@ async fn usernames_match_case_insensitively() {
     let user = app.add_user_named(&unique("Kim-"), false).await;
     let mut shouted = user.clone();
     shouted.user_ref.username =
-        account_core::domain::Username::parse(&user.username().to_uppercase()).unwrap();
+        account_core::model::domain::Username::parse(&user.username().to_uppercase()).unwrap();
     assert_eq!(app.recover(&shouted).await.status, 202);
     assert_eq!(app.mails_to(&user.email).await.len(), 1);
 }
@@ -224,7 +224,7 @@ async fn an_admin_locked_account_cannot_start_a_recovery_but_a_failed_login_lock
     app.recover(&locked).await.assert_error(400, "17003");
 
     let failed = app.add_user(false).await;
-    let until = account_core::time::UnixTime::now().0 + 600;
+    let until = account_core::clock::now().0 + 600;
     app.patch_user(
         &failed,
         &[
@@ -327,7 +327,7 @@ async fn a_mail_that_cannot_be_sent_is_a_5xx_and_leaves_no_usable_key() {
     let user = app.add_user(false).await;
     // The same app, but its mail goes to a port where nothing listens.
     let broken = TestApp {
-        issuer: account_core::token::TokenIssuer::from_lookup(lookup).unwrap(),
+        issuer: account_core::tokens::TokenIssuer::from_lookup(lookup).unwrap(),
         app: account_core::App::from_clients(
             app.app.config.clone(),
             app.app.store.client().clone(),
@@ -378,4 +378,83 @@ async fn unknown_and_known_users_take_about_the_same_time() {
             "known {known:?} unknown {unknown:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn poisoned_callbacks_are_refused_and_nothing_is_stored_or_sent() {
+    let app = spawn_app().await;
+    let user = app.add_user(false).await;
+    for cb in [
+        "https://localhost:9443/myaccount\n\nOpen instead: https://evil.example/reset",
+        "https://localhost:9443/myaccount\thttps://evil.example/reset",
+        "https://localhost:9443/myaccount https://evil.example/reset",
+        "https://localhost:9443/myaccount#https://evil.example/reset",
+        "https://localhost:9443/myaccount\u{202e}teser/elpmaxe.live//:sptth",
+        "https://user:pw@localhost:9443/myaccount",
+        "http://localhost:9443.evil.example/myaccount",
+    ] {
+        let body = json!({"user": user.json(), "properties": [{"key": "callback", "value": cb}]});
+        app.post(RECOVER, body.to_string(), None)
+            .await
+            .assert_error(400, "20044");
+    }
+    assert!(app.mails_to(&user.email).await.is_empty(), "no mail");
+    assert!(app.stored_user(&user).await.recovery.is_none(), "no key");
+}
+
+#[tokio::test]
+async fn a_callback_carrying_its_own_key_gets_ours_instead() {
+    let app = spawn_app().await;
+    let user = app.add_user(false).await;
+    let cb = "https://localhost:9443/myaccount?confirmation=attacker-key&lang=en&confirmation=x";
+    let body = json!({"user": user.json(), "properties": [{"key": "callback", "value": cb}]});
+    assert_eq!(app.post(RECOVER, body.to_string(), None).await.status, 202);
+    let mail = app.mails_to(&user.email).await.pop().expect("a mail");
+    let link = mail.link();
+    // The text part holds the link alone on its line; the HTML shows it as its own text.
+    assert!(mail.text.lines().any(|l| l.trim() == link), "{}", mail.text);
+    let escaped = link.replace('&', "&amp;");
+    assert!(
+        mail.html.contains(&format!(">{escaped}</a>")),
+        "{}",
+        mail.html
+    );
+    let confirmations: Vec<&str> = link
+        .split_once('?')
+        .unwrap()
+        .1
+        .split('&')
+        .filter_map(|p| p.strip_prefix("confirmation="))
+        .collect();
+    assert_eq!(confirmations.len(), 1, "{link}");
+    assert!(link.contains("lang=en"), "{link}");
+    assert_eq!(
+        app.set_password(confirmations[0], "Only-Our-Key-2026")
+            .await
+            .status,
+        200,
+        "the one key in the link is the real one"
+    );
+}
+
+#[tokio::test]
+async fn resend_checks_the_stored_callback_again_and_falls_back_to_the_default() {
+    let app = spawn_app().await;
+    let user = app.add_user(false).await;
+    let cb = "https://localhost:9443/portal/reset";
+    let body = json!({"user": user.json(), "properties": [{"key": "callback", "value": cb}]});
+    assert_eq!(app.post(RECOVER, body.to_string(), None).await.status, 202);
+    assert!(app.mails_to(&user.email).await[0].link().starts_with(cb));
+    // The tenant narrows its callbacks: the stored one no longer passes.
+    app.set(&[(
+        "recovery.callback_regex",
+        "^https://localhost:9443/myaccount/.*",
+    )])
+    .await;
+    assert_eq!(app.resend(&user).await.status, 201);
+    let link = app.mails_to(&user.email).await[1].link();
+    assert!(
+        link.starts_with("https://localhost:9443/myaccount/reset-password?confirmation="),
+        "{link}"
+    );
 }

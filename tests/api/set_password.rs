@@ -1,5 +1,5 @@
-use account_core::domain::Password;
-use account_core::password::verify_password;
+use account_core::hashing::verify_password;
+use account_core::model::domain::Password;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
@@ -176,7 +176,7 @@ async fn concurrent_calls_with_one_key_succeed_exactly_once() {
 async fn success_clears_failed_logins_and_a_failed_login_lock_but_not_an_admin_lock() {
     let app = spawn_app().await;
     let user = app.add_user(false).await;
-    let until = account_core::time::UnixTime::now().0 + 600;
+    let until = account_core::clock::now().0 + 600;
     app.patch_user(
         &user,
         &[
@@ -217,4 +217,25 @@ async fn malformed_bodies_are_400() {
     app.post(SET_PASSWORD, long, None)
         .await
         .assert_error(400, "10400");
+}
+
+#[tokio::test]
+async fn a_key_survives_five_refused_passwords_and_no_more() {
+    let app = spawn_app().await;
+    let user = app.add_user(false).await;
+    let key = app.recovery_key(&user).await;
+    for _ in 0..5 {
+        app.set_password(&key, "short")
+            .await
+            .assert_error(400, "20035");
+    }
+    // The sixth try is refused for the key, even with a good password.
+    app.set_password(&key, "A-Perfectly-Good-2026")
+        .await
+        .assert_error(400, "18001");
+    assert!(app.stored_user(&user).await.recovery.is_none(), "revoked");
+    assert!(app
+        .raw_item(&app.app.config.tables.keys, &sha256_hex(&key))
+        .await
+        .is_none());
 }

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
-use account_core::mail::{MailTemplate, TemplateName};
-use account_core::time::UnixTime;
+use account_core::model::templates::{MailTemplate, TemplateName};
 
 use crate::helpers::*;
 
@@ -16,7 +15,7 @@ async fn a_tenants_own_template_is_mailed_and_survives_later_settings() {
     let templates = HashMap::from([(TemplateName::PasswordReset, custom)]);
     app.app
         .store
-        .put_tenant_templates(&app.tenant, &templates, UnixTime::now())
+        .put_tenant_templates(&app.tenant, &templates, account_core::clock::now())
         .await
         .unwrap();
     // Settings written afterwards leave the templates alone.

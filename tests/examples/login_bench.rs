@@ -14,8 +14,8 @@ mod helpers;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use account_core::domain::Password;
-use account_core::password::hash::hash_blocking;
+use account_core::model::domain::Password;
+use account_core::model::password::hash_blocking;
 use helpers::*;
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {

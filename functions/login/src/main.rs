@@ -7,7 +7,7 @@ async fn main() -> Result<(), Error> {
     account_core::telemetry::init();
     let app = account_core::App::from_env()?;
     // No signing key, no start: a token service must never fall back to a default key.
-    let issuer = account_core::token::TokenIssuer::from_env()?;
+    let issuer = account_core::tokens::TokenIssuer::from_env()?;
     let (app, issuer) = (&app, &issuer);
     run(service_fn(move |req| {
         account_core::http::login(app, issuer, req)

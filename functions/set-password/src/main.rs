@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     app.config.defaults.check_password_patterns()?;
     let app = &app;
     run(service_fn(move |req| {
-        account_core::http::set_password_or_policy(app, req)
+        account_core::http::set_password_function(app, req)
     }))
     .await
 }

@@ -3,16 +3,16 @@
 
 use std::io::BufRead;
 
-use account_core::account::{RecoveryWindow, User};
-use account_core::aws::{sdk_http_client, Trust};
-use account_core::config::{default_settings, Tables};
-use account_core::domain::{Email, Password, Realm, Role, TenantDomain, UserRef, Username};
-use account_core::lockout::LockState;
-use account_core::mail::{MailTemplate, TemplateName};
-use account_core::password::{hash_password, policy};
-use account_core::store::{DynamoClient, Store, Write};
-use account_core::tenant::{parse_assignments, TenantSettings, SETTINGS};
-use account_core::time::UnixTime;
+use account_core::accounts::{self, CreateUserError, NewUser};
+use account_core::config::default_settings;
+use account_core::http::sentences;
+use account_core::model::account::User;
+use account_core::model::domain::{Email, Password, Realm, TenantDomain, UserRef, Username};
+use account_core::model::settings::{parse_assignments, setting, TenantSettings, SETTINGS};
+use account_core::model::templates::{MailTemplate, TemplateName};
+use account_core::model::time::UnixTime;
+use account_core::outbound::aws::{sdk_http_client, Trust};
+use account_core::store::{DynamoClient, Store, Tables};
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 
@@ -118,8 +118,10 @@ enum TenantCmd {
 #[derive(Subcommand)]
 enum TemplateCmd {
     /// Set the tenant's version of a template; parts not given start from the current one.
-    /// Placeholders: {{username}} {{tenant}} {{link}} {{expiry}} {{time}} {{reason}}
-    /// {{unlock}} {{sender}} {{signature}}.
+    /// Placeholders in every mail: {{username}} {{tenant}} {{realm}} {{sender}} {{signature}};
+    /// PasswordReset adds {{link}} (required) and {{expiry}}, PasswordResetSuccess {{time}},
+    /// AccountLock {{reason}}, AccountLockFailedAttempt {{unlock}}. WSO2's {{user-name}},
+    /// {{tenant-domain}} and {{userstore-domain}} are accepted for the same values.
     Set {
         #[arg(long)]
         tenant: String,
@@ -179,7 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .load()
         .await;
     let store = Store::new(DynamoClient::new(&sdk), tables);
-    let now = UnixTime::now();
+    let now = account_core::clock::now();
     match cli.command {
         Command::Init => {
             for line in store.create_tables().await? {
@@ -206,35 +208,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("user {} exists; left as it is", user_ref.storage_key());
                 return Ok(());
             }
-            let (settings, _) = store.load(&user_ref.tenant, None, &defaults).await?;
-            let broken = policy::violations(&settings.password, &password, &user_ref.username);
-            if !broken.is_empty() {
-                bail!(
-                    "the password breaks the tenant's policy: {}",
-                    broken.join(" ")
-                );
-            }
-            let user = User {
-                id: uuid::Uuid::new_v4(),
-                email,
-                roles: if admin { vec![Role::Admin] } else { vec![] },
-                password_hash: hash_password(password).await?,
-                password_history: Vec::new(),
-                lock: LockState::default(),
-                recovery: None,
-                recovery_window: RecoveryWindow::default(),
+            let new = NewUser {
                 user_ref,
+                email,
+                admin,
+                password,
             };
-            match store.create_user(&user, now).await? {
-                Write::Done => println!(
+            match accounts::create_user(&store, &defaults, new, now).await {
+                Ok(user) => println!(
                     "added user {} (id {})",
                     user.user_ref.storage_key(),
                     user.id
                 ),
-                Write::Conflict if exists_ok => {
-                    println!("user {} exists; left as it is", user.user_ref.storage_key())
+                Err(CreateUserError::Exists(key)) if exists_ok => {
+                    println!("user {key} exists; left as it is")
                 }
-                Write::Conflict => bail!("user {} exists already", user.user_ref.storage_key()),
+                Err(CreateUserError::Policy(broken)) => {
+                    bail!(
+                        "the password breaks the tenant's policy: {}",
+                        sentences(&broken)
+                    )
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         Command::User(UserCmd::Show { who }) => {
@@ -247,17 +242,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCmd::Unlock { who }) => {
             let user_ref = who.parse()?;
-            let before = store
-                .admin_unlock(&user_ref)
-                .await?
-                .ok_or_else(|| anyhow!("no user {}", user_ref.storage_key()))?;
-            match before.lock.active(now) {
-                Some((reason, _)) => println!(
+            match accounts::unlock_user(&store, &user_ref, now).await? {
+                None => bail!("no user {}", user_ref.storage_key()),
+                Some(Some(lock)) => println!(
                     "unlocked {} (was locked: {})",
                     user_ref.storage_key(),
-                    reason.as_str()
+                    lock.reason.as_str()
                 ),
-                None => println!(
+                Some(None) => println!(
                     "{} was not locked; failed-login count cleared",
                     user_ref.storage_key()
                 ),
@@ -271,6 +263,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let new = parse_assignments(assignments.iter().map(String::as_str))
                 .map_err(|e| anyhow!(e))?;
             let mut merged = store.tenant_overrides(&tenant).await?;
+            for (k, v) in &new {
+                if let Some(warning) = setting(k).and_then(|s| s.warning.filter(|_| v != s.default))
+                {
+                    eprintln!("accountctl: warning: {warning}");
+                }
+            }
             merged.extend(new);
             // Validate the whole combination before anything is stored.
             defaults.with_overrides(&merged)?;
@@ -281,7 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
             let mut merged = store.tenant_overrides(&tenant).await?;
             for k in &keys {
-                if !SETTINGS.iter().any(|(name, _, _)| name == k) {
+                if setting(k).is_none() {
                     bail!("setting `{k}`: unknown setting");
                 }
                 merged.remove(k);
@@ -296,16 +294,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let overrides = store.tenant_overrides(&tenant).await?;
             let effective: TenantSettings = defaults.with_overrides(&overrides)?;
             println!("tenant {tenant}");
-            for (name, _, about) in SETTINGS {
-                let source = if overrides.contains_key(*name) {
+            for s in SETTINGS {
+                let source = if overrides.contains_key(s.name) {
                     "tenant"
                 } else {
                     "default"
                 };
-                println!(
-                    "  {name} = {}  [{source}]  # {about}",
-                    effective.values()[*name]
-                );
+                let value = &effective.values()[s.name];
+                let shown = if s.secret && !value.is_empty() {
+                    "********"
+                } else {
+                    value.as_str()
+                };
+                println!("  {} = {shown}  [{source}]  # {}", s.name, s.help);
             }
         }
     }
@@ -329,10 +330,10 @@ fn print_user(u: &User, now: UnixTime) {
     );
     match u.lock.active(now) {
         None => println!("account locked:  no"),
-        Some((reason, until)) => println!(
+        Some(lock) => println!(
             "account locked:  yes ({}){}",
-            reason.as_str(),
-            until
+            lock.reason.as_str(),
+            lock.until
                 .map(|t| format!(", until {}", t.to_rfc3339()))
                 .unwrap_or_else(|| ", until an admin unlocks".into())
         ),
@@ -384,7 +385,7 @@ async fn template(store: &Store, cmd: TemplateCmd, now: UnixTime) -> anyhow::Res
             if let Some(p) = html_file {
                 t.html = read(&p)?;
             }
-            t.validate()
+            t.validate(name)
                 .map_err(|e| anyhow!("template `{}`: {e}", name.as_str()))?;
             all.insert(name, t);
             store.put_tenant_templates(&tenant, &all, now).await?;

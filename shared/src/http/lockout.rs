@@ -1,29 +1,22 @@
 //! Handlers of login (`authenticate`) and lock-user.
 
-use std::time::Instant;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, BadRequest};
 use super::request::{
-    basic_credentials, json_body, pad, path_tenant, require_post, trace_id, RequestError, UserJson,
+    bad, basic_credentials, json_body, path_tenant, require_post, RequestError, UserJson,
 };
+use super::response::{json, user_json};
+use super::serve::{serve, Pad};
 use crate::app::App;
-use crate::auth::resolve_username;
-use crate::domain::{Password, TenantDomain};
 use crate::lockout::admin::{self, LockUserError, LockUserRequest};
-use crate::lockout::login::{self, LoginRequest};
-use crate::time::UnixTime;
-use crate::token::TokenIssuer;
+use crate::lockout::login::{self, LoginError, LoginRequest};
+use crate::model::domain::{resolve_username, Password, TenantDomain};
+use crate::tokens::TokenIssuer;
 
 type HandlerResult = Result<Response<Body>, lambda_http::Error>;
-
-fn bad(msg: impl Into<String>) -> RequestError {
-    RequestError::Bad(BadRequest(msg.into()))
-}
 
 /// WSO2's body form of the credentials.
 #[derive(Debug, Deserialize)]
@@ -61,29 +54,36 @@ pub fn parse_login(req: &Request) -> Result<LoginRequest, RequestError> {
 
 /// `POST /api/identity/auth/v1.1/authenticate`, credentials as HTTP Basic or in the body.
 pub async fn login(app: &App, issuer: &TokenIssuer, req: Request) -> HandlerResult {
-    let started = Instant::now();
-    let trace = trace_id(&req);
-    let res = match parse_login(&req) {
-        Err(e) => e.to_response(&trace),
-        Ok(r) => match login::login(app, issuer, r, UnixTime::now()).await {
-            Ok(done) => {
-                return Ok(super::json(
-                    StatusCode::OK,
-                    &json!({
-                        "token": done.token,
-                        "tokenType": "Bearer",
-                        "expiresIn": done.expires_in,
-                        "userId": done.user.id.to_string(),
-                        "username": done.user.user_ref.username.as_str(),
-                    }),
-                ))
-            }
-            Err(e) => e.to_response(&trace),
+    Ok(serve(
+        &req,
+        // Every refusal takes as long as the slowest, so an unknown user looks like a wrong password.
+        Pad::Refusals(app.config.response_floor),
+        parse_login,
+        |r, now| {
+            login::login(
+                &app.store,
+                &app.mailer,
+                &app.config.defaults,
+                issuer,
+                r,
+                now,
+            )
         },
-    };
-    // Every refusal takes as long as the slowest, so an unknown user looks like a wrong password.
-    pad(started, app.config.response_floor).await;
-    Ok(res)
+        |done| {
+            json(
+                StatusCode::OK,
+                &json!({
+                    "token": done.token,
+                    "tokenType": "Bearer",
+                    "expiresIn": done.expires_in.as_secs(),
+                    "userId": done.user.id.to_string(),
+                    "username": done.user.user_ref.username.as_str(),
+                }),
+            )
+        },
+        |_: &LoginError| None,
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,22 +116,31 @@ pub fn parse_lock(req: &Request) -> Result<LockUserRequest, RequestError> {
 
 /// `POST /api/identity/user/v1.0/lock-user`, HTTP Basic of a tenant admin.
 pub async fn lock_user(app: &App, req: Request) -> HandlerResult {
-    let trace = trace_id(&req);
-    if req.method() == lambda_http::http::Method::POST && basic_credentials(&req).is_none() {
-        return Ok(LockUserError::Unauthorized.to_response(&trace));
-    }
-    let res = match parse_lock(&req) {
-        Err(e) => e.to_response(&trace),
-        Ok(r) => match admin::lock_user(app, r, UnixTime::now()).await {
-            Ok(done) => super::json(
+    // No credentials at all is a 401 before the body is looked at.
+    let parse = |req: &Request| -> Result<Option<LockUserRequest>, RequestError> {
+        if req.method() == lambda_http::http::Method::POST && basic_credentials(req).is_none() {
+            return Ok(None);
+        }
+        parse_lock(req).map(Some)
+    };
+    Ok(serve(
+        &req,
+        Pad::Never,
+        parse,
+        |r, now| async move {
+            let r = r.ok_or(LockUserError::Unauthorized)?;
+            admin::lock_user(&app.store, &app.mailer, &app.config.defaults, r, now).await
+        },
+        |done| {
+            json(
                 StatusCode::OK,
-                &super::user_json(
+                &user_json(
                     &done.user,
                     json!({"accountLocked": done.locked, "lockedReason": done.reason().map(|r| r.as_str())}),
                 ),
-            ),
-            Err(e) => e.to_response(&trace),
+            )
         },
-    };
-    Ok(res)
+        |_: &LockUserError| None,
+    )
+    .await)
 }

@@ -5,12 +5,13 @@
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-use super::error::{ApiError, MethodNotAllowed, NotFound};
-use super::request::trace_id;
+use super::error::respond;
+use super::request::{trace_id, RequestError};
+use super::response::text;
 
-const HTML: &str = include_str!("../recovery/page/reset-password.html");
-const JS: &str = include_str!("../recovery/page/reset-password.js");
-const CSS: &str = include_str!("../recovery/page/reset-password.css");
+const HTML: &str = include_str!("page/reset-password.html");
+const JS: &str = include_str!("page/reset-password.js");
+const CSS: &str = include_str!("page/reset-password.css");
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
                    img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -19,15 +20,15 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
 pub async fn reset_page(req: Request) -> Result<Response<Body>, lambda_http::Error> {
     let trace = trace_id(&req);
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Ok(MethodNotAllowed("GET").to_response(&trace));
+        return Ok(respond(&RequestError::Method("GET"), None, &trace));
     }
     let (body, content_type) = match req.uri().path().rsplit('/').next() {
         Some("reset-password") => (HTML, "text/html; charset=utf-8"),
         Some("reset-password.js") => (JS, "text/javascript; charset=utf-8"),
         Some("reset-password.css") => (CSS, "text/css; charset=utf-8"),
-        _ => return Ok(NotFound.to_response(&trace)),
+        _ => return Ok(respond(&RequestError::NotFound, None, &trace)),
     };
-    let mut res = super::text(StatusCode::OK, body.to_string());
+    let mut res = text(StatusCode::OK, body.to_string());
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(

@@ -1,23 +1,24 @@
-//! Handlers of the three recovery endpoints: parse, call the use case, answer.
+//! Handlers of the recovery endpoints: parse, call the use case, answer.
 
-use std::time::Instant;
-
-use lambda_http::http::StatusCode;
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, BadRequest, Unexpected};
+use super::error::{respond, sentences};
 use super::request::{
-    basic_credentials, captcha_token, json_body, pad, path_tenant, property, query_param,
+    bad, basic_credentials, captcha_token, json_body, path_tenant, property, query_param,
     require_method, require_post, source_ip, trace_id, Property, RequestError, UserJson,
 };
-use super::{empty, text};
+use super::response::{empty, json, text, user_json};
+use super::serve::{serve, Pad};
 use crate::app::App;
-use crate::domain::{Password, TenantDomain};
-use crate::password::policy;
-use crate::recovery::{self, RecoverRequest, Recovered, ResendRequest, SetPasswordRequest};
-use crate::time::UnixTime;
+use crate::model::domain::{Password, TenantDomain};
+use crate::model::policy;
+use crate::recovery::{
+    self, RecoverRequest, Recovered, RecoveryError, ResendRequest, SetPasswordError,
+    SetPasswordRequest,
+};
 
 type HandlerResult = Result<Response<Body>, lambda_http::Error>;
 
@@ -44,9 +45,9 @@ fn bool_param(req: &Request, name: &str, default: bool) -> Result<bool, RequestE
         None | Some("") => Ok(default),
         Some("true") => Ok(true),
         Some("false") => Ok(false),
-        Some(_) => Err(RequestError::Bad(BadRequest(format!(
+        Some(_) => Err(bad(format!(
             "The `{name}` parameter must be true or false."
-        )))),
+        ))),
     }
 }
 
@@ -54,11 +55,7 @@ pub fn parse_recover(req: &Request) -> Result<RecoverRequest, RequestError> {
     require_post(req)?;
     match query_param(req, "type").as_deref() {
         None | Some("") | Some("email") => {}
-        Some(_) => {
-            return Err(RequestError::Bad(BadRequest(
-                "Only `type=email` recovery is supported.".into(),
-            )))
-        }
+        Some(_) => return Err(bad("Only `type=email` recovery is supported.")),
     }
     let notify = bool_param(req, "notify", true)?;
     let body: UserBody = json_body(req)?;
@@ -73,21 +70,25 @@ pub fn parse_recover(req: &Request) -> Result<RecoverRequest, RequestError> {
     })
 }
 
+fn no_description(_: &RecoveryError) -> Option<String> {
+    None
+}
+
 /// `POST /api/identity/recovery/v0.9/recover-password?type=email&notify=true`
 pub async fn recover_password(app: &App, req: Request) -> HandlerResult {
-    let started = Instant::now();
-    let trace = trace_id(&req);
-    let res = match parse_recover(&req) {
-        Err(e) => e.to_response(&trace),
-        Ok(r) => match recovery::recover_password(app, r, UnixTime::now()).await {
+    Ok(serve(
+        &req,
+        Pad::Always(app.config.response_floor),
+        parse_recover,
+        |r, now| recovery::recover_password(app.recovery_ports(), r, now),
+        |done| match done {
             // WSO2 answers 202 with no body; the type says what an admin's body is.
-            Ok(Recovered::Accepted) => text(StatusCode::ACCEPTED, String::new()),
-            Ok(Recovered::Key(key)) => text(StatusCode::ACCEPTED, key.expose()),
-            Err(e) => e.to_response(&trace),
+            Recovered::Accepted => text(StatusCode::ACCEPTED, String::new()),
+            Recovered::Key(key) => text(StatusCode::ACCEPTED, key.expose()),
         },
-    };
-    pad(started, app.config.response_floor).await;
-    Ok(res)
+        no_description,
+    )
+    .await)
 }
 
 pub fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
@@ -96,15 +97,15 @@ pub fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
     match property(&body.properties, "RecoveryScenario") {
         Some(RECOVERY_SCENARIO) => {}
         Some(other) => {
-            return Err(RequestError::Bad(BadRequest(format!(
+            return Err(bad(format!(
                 "Recovery scenario `{}` is not supported; use {RECOVERY_SCENARIO}.",
                 other.escape_debug()
-            ))))
+            )))
         }
         None => {
-            return Err(RequestError::Bad(BadRequest(format!(
+            return Err(bad(format!(
                 "The `RecoveryScenario` property is required ({RECOVERY_SCENARIO})."
-            ))))
+            )))
         }
     }
     let tenant = path_tenant(req)?;
@@ -118,44 +119,54 @@ pub fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
 
 /// `POST /api/identity/user/v1.0/resend-code`
 pub async fn resend_code(app: &App, req: Request) -> HandlerResult {
-    let started = Instant::now();
-    let trace = trace_id(&req);
-    let res = match parse_resend(&req) {
-        Err(e) => e.to_response(&trace),
-        Ok(r) => match recovery::resend_code(app, r, UnixTime::now()).await {
-            Ok(()) => empty(StatusCode::CREATED),
-            Err(e) => e.to_response(&trace),
-        },
-    };
-    pad(started, app.config.response_floor).await;
-    Ok(res)
+    Ok(serve(
+        &req,
+        Pad::Always(app.config.response_floor),
+        parse_resend,
+        |r, now| recovery::resend_code(app.recovery_ports(), r, now),
+        |()| empty(StatusCode::CREATED),
+        no_description,
+    )
+    .await)
 }
 
 pub fn parse_set_password(req: &Request) -> Result<SetPasswordRequest, RequestError> {
     require_post(req)?;
     let body: SetPasswordBody = json_body(req)?;
-    let password =
-        Password::new(body.password).map_err(|e| RequestError::Bad(BadRequest(format!("{e}."))))?;
+    let password = Password::new(body.password).map_err(|e| bad(format!("{e}.")))?;
     Ok(SetPasswordRequest {
         key: body.key,
         password,
     })
 }
 
+/// The policy's refusal, as the sentences a user reads.
+fn describe_refusal(e: &SetPasswordError) -> Option<String> {
+    match e {
+        SetPasswordError::Policy(v) => Some(sentences(v)),
+        SetPasswordError::Reused { n, .. } => {
+            Some(sentences(&[policy::Violation::Reused { n: *n }]))
+        }
+        _ => None,
+    }
+}
+
 /// `POST /api/identity/recovery/v0.9/set-password`
 pub async fn set_password(app: &App, req: Request) -> HandlerResult {
-    let trace = trace_id(&req);
-    let res = match parse_set_password(&req) {
-        Err(e) => e.to_response(&trace),
-        Ok(r) => match recovery::set_password(app, r, UnixTime::now()).await {
-            Ok(done) => super::json(
+    Ok(serve(
+        &req,
+        Pad::Never,
+        parse_set_password,
+        |r, now| recovery::set_password(&app.store, &app.mailer, &app.config.defaults, r, now),
+        |done| {
+            json(
                 StatusCode::OK,
-                &super::user_json(&done.user, json!({"userId": done.user_id.to_string()})),
-            ),
-            Err(e) => e.to_response(&trace),
+                &user_json(&done.user, json!({"userId": done.user_id.to_string()})),
+            )
         },
-    };
-    Ok(res)
+        describe_refusal,
+    )
+    .await)
 }
 
 /// `GET /api/identity/recovery/v0.9/password-policy` (or `/t/{tenant}/...`, or
@@ -163,26 +174,24 @@ pub async fn set_password(app: &App, req: Request) -> HandlerResult {
 /// No authentication: the policy is what any user is about to be told anyway.
 pub async fn password_policy(app: &App, req: Request) -> HandlerResult {
     let trace = trace_id(&req);
-    let tenant = match require_method(&req, lambda_http::http::Method::GET, "GET")
-        .and_then(|()| path_tenant(&req))
-    {
-        Err(e) => return Ok(e.to_response(&trace)),
+    let tenant = match require_method(&req, Method::GET, "GET").and_then(|()| path_tenant(&req)) {
+        Err(e) => return Ok(respond(&e, None, &trace)),
         Ok(Some(t)) => t,
         Ok(None) => match query_param(&req, "tenant-domain").filter(|t| !t.is_empty()) {
             None => TenantDomain::default_tenant(),
             Some(t) => match TenantDomain::parse(&t) {
                 Ok(t) => t,
-                Err(e) => return Ok(BadRequest(e).to_response(&trace)),
+                Err(e) => return Ok(respond(&bad(e), None, &trace)),
             },
         },
     };
-    let settings = match app.store.load(&tenant, None, &app.config.defaults).await {
+    let settings = match app.store.load(&tenant, &[], &app.config.defaults).await {
         Ok((settings, _)) => settings,
-        Err(e) => return Ok(Unexpected(e).to_response(&trace)),
+        Err(e) => return Ok(respond(&RecoveryError::Unexpected(e), None, &trace)),
     };
     let p = &settings.password;
     let guidelines = policy::guidelines(p);
-    Ok(super::json(
+    Ok(json(
         StatusCode::OK,
         &json!({
             "tenant-domain": tenant.as_str(),
@@ -199,14 +208,4 @@ pub async fn password_policy(app: &App, req: Request) -> HandlerResult {
             "policyList": guidelines,
         }),
     ))
-}
-
-/// The set-password function also serves the password policy: a change-password
-/// page reads the policy and then sets the password, so both hit one warm function.
-pub async fn set_password_or_policy(app: &App, req: Request) -> HandlerResult {
-    if req.uri().path().ends_with("/password-policy") {
-        password_policy(app, req).await
-    } else {
-        set_password(app, req).await
-    }
 }

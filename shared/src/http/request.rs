@@ -1,23 +1,41 @@
 //! Request parsing shared by every endpoint: body limits, strict JSON, the
 //! tenant in the path, WSO2's `user` object, Basic credentials.
 
-use lambda_http::http::{header, StatusCode};
+use base64::Engine;
+use lambda_http::http::header;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::error::{ApiError, BadRequest, MethodNotAllowed, PayloadTooLarge};
-use crate::auth::{parse_basic, Credentials};
-use crate::domain::{Realm, TenantDomain, UserRef, Username};
+use crate::error::{Kind, UseCaseError};
+use crate::model::domain::{Credentials, Password, Realm, TenantDomain, UserRef, Username};
 
 /// Far above any legitimate body of this API, far below API Gateway's 10 MB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-#[derive(Debug)]
+/// What is wrong with a request before any use case sees it.
+#[derive(Debug, thiserror::Error)]
 pub enum RequestError {
-    Bad(BadRequest),
-    TooLarge(PayloadTooLarge),
-    Method(MethodNotAllowed),
+    /// Not JSON, wrong types, missing fields, bad values: the sentence says which.
+    #[error("{0}")]
+    Bad(String),
+    #[error("The request body is larger than {MAX_BODY_BYTES} bytes.")]
+    TooLarge,
+    #[error("Use {0}.")]
+    Method(&'static str),
+    #[error("There is nothing at this address.")]
+    NotFound,
+}
+
+impl UseCaseError for RequestError {
+    fn kind(&self) -> Kind {
+        match self {
+            RequestError::Bad(_) => Kind::BadRequest,
+            RequestError::TooLarge => Kind::PayloadTooLarge,
+            RequestError::Method(_) => Kind::MethodNotAllowed,
+            RequestError::NotFound => Kind::NotFound,
+        }
+    }
 }
 
 /// Refuses anything but `POST` before the body is looked at.
@@ -33,50 +51,12 @@ pub fn require_method(
     if req.method() == m {
         Ok(())
     } else {
-        Err(RequestError::Method(MethodNotAllowed(name)))
+        Err(RequestError::Method(name))
     }
 }
 
-impl From<BadRequest> for RequestError {
-    fn from(e: BadRequest) -> Self {
-        RequestError::Bad(e)
-    }
-}
-
-impl ApiError for RequestError {
-    fn status(&self) -> StatusCode {
-        match self {
-            RequestError::Bad(e) => e.status(),
-            RequestError::TooLarge(e) => e.status(),
-            RequestError::Method(e) => e.status(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            RequestError::Bad(e) => e.code(),
-            RequestError::TooLarge(e) => e.code(),
-            RequestError::Method(e) => e.code(),
-        }
-    }
-    fn description(&self) -> String {
-        match self {
-            RequestError::Bad(e) => e.description(),
-            RequestError::TooLarge(e) => e.description(),
-            RequestError::Method(e) => e.description(),
-        }
-    }
-}
-
-fn bad(msg: impl Into<String>) -> RequestError {
-    RequestError::Bad(BadRequest(msg.into()))
-}
-
-/// Answers no sooner than `floor` after `started`, so that whether work was done
-/// (a real user) or not (an unknown one) does not show in the timing.
-pub async fn pad(started: std::time::Instant, floor: std::time::Duration) {
-    if let Some(rest) = floor.checked_sub(started.elapsed()) {
-        tokio::time::sleep(rest).await;
-    }
+pub(crate) fn bad(msg: impl Into<String>) -> RequestError {
+    RequestError::Bad(msg.into())
 }
 
 /// The id a caller can quote to an operator: Lambda's request id, or a fresh one.
@@ -96,7 +76,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, RequestError> 
         _ => return Err(bad("The request body could not be read.")),
     };
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(RequestError::TooLarge(PayloadTooLarge(MAX_BODY_BYTES)));
+        return Err(RequestError::TooLarge);
     }
     serde_json::from_slice(bytes).map_err(|e| bad(format!("The request body is not valid: {e}.")))
 }
@@ -153,6 +133,23 @@ pub fn captcha_token(req: &Request) -> Option<String> {
         .get("g-recaptcha-response")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+/// Parses `Basic base64(user:password)`; `None` for anything else.
+pub fn parse_basic(header: &str) -> Option<Credentials> {
+    let (scheme, value) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some(Credentials {
+        username: user.to_string(),
+        password: Password::new(pass.to_string()).ok()?,
+    })
 }
 
 /// `Authorization: Basic` credentials, if the request carries well-formed ones.
@@ -252,13 +249,28 @@ mod tests {
             "null",
         ] {
             let e = json_body::<B>(&req("/", body)).unwrap_err();
-            assert_eq!(e.status(), 400, "{body}");
+            assert_eq!(e.kind(), Kind::BadRequest, "{body}");
         }
         let big = format!(
             r#"{{"user":{{"username":"{}"}}}}"#,
             "a".repeat(MAX_BODY_BYTES)
         );
-        assert_eq!(json_body::<B>(&req("/", &big)).unwrap_err().status(), 413);
+        assert_eq!(
+            json_body::<B>(&req("/", &big)).unwrap_err().kind(),
+            Kind::PayloadTooLarge
+        );
+    }
+
+    #[test]
+    fn basic_header() {
+        // admin:admin, the seed's header.
+        let c = parse_basic("Basic YWRtaW46YWRtaW4=").unwrap();
+        assert_eq!(c.username, "admin");
+        assert_eq!(c.password.expose(), "admin");
+        assert!(parse_basic("Bearer x").is_none());
+        assert!(parse_basic("Basic !!!").is_none());
+        assert!(format!("{c:?}").contains("***"));
+        assert!(!format!("{c:?}").contains("Password(\"admin"));
     }
 
     #[test]

@@ -1,13 +1,19 @@
-//! lock-user: a tenant admin locks or unlocks an account.
+//! lock-user: a tenant admin locks or unlocks an account. The admin's own
+//! password check goes through the lockout like any other login.
 
-use super::login::{check_credentials, LoginError};
-use super::LockReason;
-use crate::app::App;
-use crate::auth::{resolve_username, Credentials};
-use crate::domain::UserRef;
-use crate::mail::TemplateName;
-use crate::tenant::TenantSettings;
-use crate::time::UnixTime;
+use crate::error::{Kind, UseCaseError};
+use crate::hashing::verify_password;
+use crate::mail::Mailer;
+use crate::model::account::User;
+use crate::model::domain::{resolve_username, Credentials, UserRef};
+use crate::model::lock::LockReason;
+use crate::model::settings::TenantSettings;
+use crate::model::templates::{Placeholder, TemplateName};
+use crate::model::time::UnixTime;
+use crate::races::{backoff, MAX_ROUNDS};
+use crate::store::{Saved, Store};
+
+use super::login::{check_password, LoginError};
 
 #[derive(Debug)]
 pub struct LockUserRequest {
@@ -23,6 +29,12 @@ pub struct LockUserOutcome {
     pub locked: bool,
 }
 
+impl LockUserOutcome {
+    pub fn reason(&self) -> Option<LockReason> {
+        self.locked.then_some(LockReason::AdminInitiated)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LockUserError {
     #[error("Valid credentials of a tenant administrator are required.")]
@@ -31,76 +43,120 @@ pub enum LockUserError {
     Forbidden,
     #[error("No such user.")]
     UnknownUser,
+    #[error("The account is busy; try again.")]
+    Busy,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
-impl LockUserOutcome {
-    pub fn reason(&self) -> Option<LockReason> {
-        self.locked.then_some(LockReason::AdminInitiated)
+impl UseCaseError for LockUserError {
+    fn kind(&self) -> Kind {
+        match self {
+            LockUserError::Unauthorized => Kind::Unauthorized,
+            LockUserError::Forbidden => Kind::Forbidden,
+            LockUserError::UnknownUser => Kind::UnknownTarget,
+            LockUserError::Busy => Kind::Unavailable,
+            LockUserError::Unexpected(_) => Kind::Internal,
+        }
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            LockUserError::Unexpected(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
-/// The admin's own login goes through lockout like any other. Returns the
-/// tenant's settings, read with the admin in one round trip.
-async fn require_admin(
-    app: &App,
-    target: &UserRef,
-    caller: Option<Credentials>,
-    now: UnixTime,
-) -> Result<TenantSettings, LockUserError> {
-    let creds = caller.ok_or(LockUserError::Unauthorized)?;
-    let admin_ref =
-        resolve_username(&target.tenant, &creds.username).ok_or(LockUserError::Unauthorized)?;
-    match check_credentials(app, &admin_ref, creds.password, now).await {
-        Ok((u, settings)) if u.is_admin() => Ok(settings),
-        Ok(_) => Err(LockUserError::Forbidden),
-        Err(LoginError::Unexpected(e)) => Err(LockUserError::Unexpected(e)),
-        Err(_) => Err(LockUserError::Unauthorized),
+impl From<LoginError> for LockUserError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Unexpected(e) => LockUserError::Unexpected(e),
+            LoginError::Busy => LockUserError::Busy,
+            LoginError::Refused(_) => LockUserError::Unauthorized,
+        }
     }
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %req.target.tenant, locked = req.locked))]
 pub async fn lock_user(
-    app: &App,
+    store: &Store,
+    mailer: &Mailer,
+    defaults: &TenantSettings,
     req: LockUserRequest,
     now: UnixTime,
 ) -> Result<LockUserOutcome, LockUserError> {
-    let settings = require_admin(app, &req.target, req.caller, now).await?;
-    let before = if req.locked {
-        app.store
-            .set_admin_lock(&req.target, &req.reason, now)
+    let creds = req.caller.ok_or(LockUserError::Unauthorized)?;
+    let Some(admin_ref) = resolve_username(&req.target.tenant, &creds.username) else {
+        // Still one verification, so a malformed name costs what a wrong password does.
+        verify_password(creds.password, None).await?;
+        return Err(LockUserError::Unauthorized);
+    };
+    let (settings, users) = store
+        .load(&req.target.tenant, &[&admin_ref, &req.target], defaults)
+        .await?;
+    let [admin, target]: [Option<User>; 2] = users
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("two users asked, another number read"))?;
+    let admin = check_password(store, mailer, &settings, admin, creds.password, now).await?;
+    if !admin.is_admin() {
+        return Err(LockUserError::Forbidden);
+    }
+    // Locking oneself: the admin's login may have moved the state just read.
+    let mut target = match target {
+        Some(_) if admin.user_ref == req.target => store.get_user(&req.target).await?,
+        t => t,
+    }
+    .ok_or(LockUserError::UnknownUser)?;
+    let mut round = 0;
+    let changed = loop {
+        let decision = if req.locked {
+            target.lock.admin_lock(&req.reason, now)
+        } else {
+            target.lock.admin_unlock(now)
+        };
+        match store
+            .save_admin_lock(&target, &decision.persist, req.locked)
             .await?
-    } else {
-        app.store.admin_unlock(&req.target).await?
+        {
+            Saved::Done => break decision.outcome,
+            Saved::Conflict(Some(now_stored)) => target = *now_stored,
+            Saved::Conflict(None) => return Err(LockUserError::UnknownUser),
+        }
+        round += 1;
+        if round >= MAX_ROUNDS {
+            return Err(LockUserError::Busy);
+        }
+        backoff(round).await;
     };
-    let before = before.ok_or(LockUserError::UnknownUser)?;
-    let was_locked = before.lock.active(now).is_some();
-    let changed = if req.locked {
-        !before.lock.is_admin_locked()
-    } else {
-        was_locked
-    };
-    tracing::info!(changed, "account lock set");
+    tracing::info!(
+        outcome = if req.locked { "admin_locked" } else { "admin_unlocked" },
+        changed,
+        actor = %admin.id,
+        target = %target.id,
+        "account lock set"
+    );
     if changed && settings.lock.notify {
         let (template, reason) = if req.locked {
-            (
-                TemplateName::AccountLock,
-                if req.reason.is_empty() {
-                    "none given"
-                } else {
-                    req.reason.as_str()
-                },
-            )
+            let reason = if req.reason.is_empty() {
+                "none given"
+            } else {
+                req.reason.as_str()
+            };
+            (TemplateName::AccountLock, reason)
         } else {
             (TemplateName::AccountUnlock, "")
         };
-        app.mailer
-            .notify(&settings, &before, template, &[("reason", reason)])
+        mailer
+            .notify(
+                &settings,
+                &target,
+                template,
+                &[(Placeholder::Reason, reason)],
+            )
             .await;
     }
     Ok(LockUserOutcome {
-        user: before.user_ref,
+        user: target.user_ref,
         locked: req.locked,
     })
 }

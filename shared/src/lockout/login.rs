@@ -1,153 +1,209 @@
-//! Checking a password with brute-force lockout: one argon2id verification per
-//! attempt (a dummy one for unknown users), failures counted atomically, the
-//! account locked exactly once when they reach the tenant's limit.
+//! Checking a password under the lockout: the one path every password check
+//! takes (login, and the callers of lock-user and of recovery when credentials
+//! are required). A locked account is refused without looking at the password,
+//! after a dummy verification so that it takes the same time; otherwise one
+//! argon2id verification, then the lock model's decision, stored only if the
+//! account is still as it was read, decided again if not.
 
-use super::{lock_until, LockReason};
-use crate::account::User;
-use crate::app::App;
-use crate::domain::{Password, UserRef};
-use crate::mail::TemplateName;
-use crate::password::{hash_password, needs_rehash, verify_password};
-use crate::store::locks::FailureCount;
-use crate::store::Write;
-use crate::tenant::TenantSettings;
-use crate::time::UnixTime;
-use crate::token::TokenIssuer;
+use std::time::Duration;
+
+use crate::error::{Kind, UseCaseError};
+use crate::hashing::{hash_password, verify_password};
+use crate::mail::Mailer;
+use crate::model::account::User;
+use crate::model::domain::{Password, UserRef};
+use crate::model::lock::{LoginOutcome, LoginRefusal};
+use crate::model::password::{needs_rehash, PasswordHash};
+use crate::model::settings::TenantSettings;
+use crate::model::templates::{Placeholder, TemplateName};
+use crate::model::time::UnixTime;
+use crate::races::{backoff, MAX_ROUNDS};
+use crate::store::{LoginWrite, Saved, Store};
+use crate::tokens::TokenIssuer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Wrong password or unknown user: one answer for both.
-    #[error("Invalid username or password.")]
-    InvalidCredentials,
-    /// The password was right but the account is locked.
-    #[error("The account is locked.")]
-    Locked {
-        reason: LockReason,
-        until: Option<UnixTime>,
-    },
+    /// Wrong password, unknown user, or (by the tenant's setting) a locked account.
+    #[error("{}", refusal_text(.0))]
+    Refused(LoginRefusal),
+    /// Too many requests raced for this account; nothing was decided.
+    #[error("The account is busy; try again.")]
+    Busy,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
-/// Checks `password` for `user_ref`, keeping the lockout books. The caller
-/// learns about a lock only when the password was right. Returns the tenant's
-/// settings too, read in the same round trip, so callers need not read them again.
-#[tracing::instrument(skip_all, fields(tenant = %user_ref.tenant))]
-pub async fn check_credentials(
-    app: &App,
-    user_ref: &UserRef,
-    password: Password,
-    now: UnixTime,
-) -> Result<(User, TenantSettings), LoginError> {
-    let (settings, user) = app
-        .store
-        .load(&user_ref.tenant, Some(user_ref), &app.config.defaults)
-        .await?;
-    let candidate = password.clone();
-    let ok = verify_password(candidate, user.as_ref().map(|u| u.password_hash.clone())).await?;
-    let Some(user) = user else {
-        tracing::info!(outcome = "unknown_user", "login refused");
-        return Err(LoginError::InvalidCredentials);
-    };
-    if let Some((reason, until)) = user.lock.active(now) {
-        tracing::info!(
-            outcome = "locked",
-            reason = reason.as_str(),
-            "login refused"
-        );
-        // A wrong guess on a locked account learns nothing, not even that it is locked.
-        return Err(if ok {
-            LoginError::Locked { reason, until }
-        } else {
-            LoginError::InvalidCredentials
-        });
+fn refusal_text(r: &LoginRefusal) -> &'static str {
+    match r {
+        LoginRefusal::InvalidCredentials => "Invalid username or password.",
+        LoginRefusal::Locked(_) => "The account is locked.",
     }
-    if !ok {
-        record_failure(app, &settings, &user, now).await?;
-        return Err(LoginError::InvalidCredentials);
-    }
-    let dirty = user.lock.failed_attempts > 0
-        || user.lock.lock_count > 0
-        || user.lock.failed_lock.is_some();
-    let rehash = if needs_rehash(&user.password_hash) {
-        Some(hash_password(password).await?)
-    } else {
-        None
-    };
-    if dirty || rehash.is_some() {
-        if app
-            .store
-            .record_success(&user.user_ref, rehash.as_ref(), now)
-            .await?
-            == Write::Conflict
-        {
-            // Locked between our read and now: the lock wins.
-            let current = app.store.get_user(&user.user_ref).await?;
-            if let Some((reason, until)) = current.as_ref().and_then(|u| u.lock.active(now)) {
-                return Err(LoginError::Locked { reason, until });
-            }
-            return Err(LoginError::InvalidCredentials);
-        }
-        if rehash.is_some() {
-            tracing::info!("password hash upgraded");
-        }
-    }
-    tracing::info!(outcome = "ok", "login");
-    Ok((user, settings))
 }
 
-async fn record_failure(
-    app: &App,
+impl UseCaseError for LoginError {
+    fn kind(&self) -> Kind {
+        match self {
+            LoginError::Refused(LoginRefusal::InvalidCredentials) => Kind::InvalidCredentials,
+            LoginError::Refused(LoginRefusal::Locked(_)) => Kind::LoginLocked,
+            LoginError::Busy => Kind::Unavailable,
+            LoginError::Unexpected(_) => Kind::Internal,
+        }
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            LoginError::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            LoginError::Refused(LoginRefusal::Locked(l)) => {
+                let mut d = vec![("lockedReason", l.reason.as_str().to_string())];
+                if let Some(u) = l.until {
+                    d.push(("unlockTime", u.to_rfc3339()));
+                }
+                d
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A password checked against one stored hash.
+struct Checked {
+    against: PasswordHash,
+    right: bool,
+}
+
+/// Checks `password` for `user` as read in this request (`None`: no such
+/// user), keeping the lockout's books. Returns the user these credentials prove.
+#[tracing::instrument(skip_all)]
+pub async fn check_password(
+    store: &Store,
+    mailer: &Mailer,
+    settings: &TenantSettings,
+    user: Option<User>,
+    password: Password,
+    now: UnixTime,
+) -> Result<User, LoginError> {
+    let refused = |outcome| {
+        LoginError::Refused(
+            settings
+                .lock
+                .refusal(outcome)
+                .unwrap_or(LoginRefusal::InvalidCredentials),
+        )
+    };
+    let Some(mut user) = user else {
+        verify_password(password, None).await?;
+        tracing::info!(outcome = "unknown_user", "login refused");
+        return Err(LoginError::Refused(LoginRefusal::InvalidCredentials));
+    };
+    // Tries on a locked account are not checked: the same time, the same answer.
+    if let Some(lock) = user.lock.active(now) {
+        verify_password(password, None).await?;
+        tracing::info!(
+            outcome = "locked",
+            reason = lock.reason.as_str(),
+            "login refused"
+        );
+        return Err(refused(LoginOutcome::Locked(lock)));
+    }
+    let mut checked: Option<Checked> = None;
+    let mut rehash: Option<PasswordHash> = None;
+    for round in 0..MAX_ROUNDS {
+        if round > 0 {
+            backoff(round).await;
+        }
+        // Checked once; again only if a reset changed the hash meanwhile.
+        let right = match &checked {
+            Some(c) if c.against == user.password_hash => c.right,
+            _ => {
+                let right =
+                    verify_password(password.clone(), Some(user.password_hash.clone())).await?;
+                checked = Some(Checked {
+                    against: user.password_hash.clone(),
+                    right,
+                });
+                right
+            }
+        };
+        let decision = user.lock.login(&settings.lock, right, now);
+        if decision.outcome == LoginOutcome::Success
+            && rehash.is_none()
+            && needs_rehash(&user.password_hash)
+        {
+            rehash = Some(hash_password(password.clone()).await?);
+        }
+        let write = LoginWrite {
+            rehash: rehash
+                .as_ref()
+                .filter(|_| decision.outcome == LoginOutcome::Success),
+            now,
+        };
+        match store.save_login(&user, &decision.persist, write).await? {
+            Saved::Conflict(Some(now_stored)) => {
+                user = *now_stored;
+                continue;
+            }
+            Saved::Conflict(None) => {
+                return Err(LoginError::Refused(LoginRefusal::InvalidCredentials))
+            }
+            Saved::Done => {}
+        }
+        match decision.outcome {
+            LoginOutcome::Success => {
+                if write.rehash.is_some() {
+                    tracing::info!("password hash upgraded");
+                }
+                tracing::info!(outcome = "ok", "login");
+                return Ok(user);
+            }
+            LoginOutcome::Locked(lock) => {
+                tracing::info!(
+                    outcome = "locked",
+                    reason = lock.reason.as_str(),
+                    "login refused"
+                );
+            }
+            LoginOutcome::Counted { failed_attempts } => {
+                tracing::info!(outcome = "wrong_password", failed_attempts, "login refused");
+            }
+            LoginOutcome::NotCounted => {
+                tracing::info!(outcome = "wrong_password", "login refused (lockout off)");
+            }
+            LoginOutcome::LockedNow { k, until } => {
+                tracing::warn!(outcome = "locked_now", k, user_id = %user.id, "account locked after failed logins");
+                notify_lock(mailer, settings, &user, until).await;
+            }
+        }
+        return Err(refused(decision.outcome));
+    }
+    tracing::warn!(outcome = "busy", user_id = %user.id, "login gave up after racing requests");
+    Err(LoginError::Busy)
+}
+
+async fn notify_lock(
+    mailer: &Mailer,
     settings: &TenantSettings,
     user: &User,
-    now: UnixTime,
-) -> anyhow::Result<()> {
-    let lock = &settings.lock;
-    if !lock.enabled {
-        tracing::info!(outcome = "wrong_password", "login refused (lockout off)");
-        return Ok(());
+    until: Option<UnixTime>,
+) {
+    if !settings.lock.notify {
+        return;
     }
-    let FailureCount::Counted {
-        failed_attempts,
-        lock_count,
-    } = app.store.add_failure(&user.user_ref, now).await?
-    else {
-        tracing::info!(
-            outcome = "wrong_password",
-            "login refused (locked meanwhile)"
-        );
-        return Ok(());
+    let unlock = match until {
+        Some(u) => format!("It unlocks by itself at {}.", u.to_rfc3339()),
+        None => "An administrator has to unlock it.".to_string(),
     };
-    tracing::info!(outcome = "wrong_password", failed_attempts, "login refused");
-    if failed_attempts < lock.max_failed_attempts {
-        return Ok(());
-    }
-    let k = lock_count.saturating_add(1);
-    let until = lock_until(lock, k, now);
-    if app
-        .store
-        .lock_after_failures(&user.user_ref, lock.max_failed_attempts, until, now)
-        .await?
-        == Write::Conflict
-    {
-        return Ok(()); // A concurrent failure locked it first.
-    }
-    tracing::warn!(k, "account locked after failed logins");
-    if lock.notify {
-        let unlock = match until {
-            Some(u) => format!("It unlocks by itself at {}.", u.to_rfc3339()),
-            None => "An administrator has to unlock it.".to_string(),
-        };
-        app.mailer
-            .notify(
-                settings,
-                user,
-                TemplateName::AccountLockFailedAttempt,
-                &[("unlock", &unlock)],
-            )
-            .await;
-    }
-    Ok(())
+    mailer
+        .notify(
+            settings,
+            user,
+            TemplateName::AccountLockFailedAttempt,
+            &[(Placeholder::Unlock, &unlock)],
+        )
+        .await;
 }
 
 pub struct LoginRequest {
@@ -157,21 +213,24 @@ pub struct LoginRequest {
 
 pub struct LoggedIn {
     pub token: String,
-    pub expires_in: u64,
+    pub expires_in: Duration,
     pub user: User,
 }
 
-/// `authenticate`: a password check with lockout, then a signed token.
+/// `authenticate`: a password check under the lockout, then a signed token.
 pub async fn login(
-    app: &App,
+    store: &Store,
+    mailer: &Mailer,
+    defaults: &TenantSettings,
     issuer: &TokenIssuer,
     req: LoginRequest,
     now: UnixTime,
 ) -> Result<LoggedIn, LoginError> {
-    let (user, _) = check_credentials(app, &req.user, req.password, now).await?;
+    let (settings, mut users) = store.load(&req.user.tenant, &[&req.user], defaults).await?;
+    let user = check_password(store, mailer, &settings, users.remove(0), req.password, now).await?;
     Ok(LoggedIn {
         token: issuer.issue(&user, now),
-        expires_in: issuer.ttl.as_secs(),
+        expires_in: issuer.ttl,
         user,
     })
 }

@@ -1,14 +1,13 @@
 //! recover-password: start a recovery and mail (or, for an admin, return) a key.
 
-use super::key::RecoveryKey;
 use std::net::IpAddr;
 
-use super::captcha::{captcha_text, CaptchaFailure};
-use super::{admit, issue_key, send_reset_mail, Admitted, Gate, NotIssued, Refused};
-use crate::app::App;
-use crate::auth::Credentials;
-use crate::domain::UserRef;
-use crate::time::UnixTime;
+use super::gate::{
+    admit, issue_key, send_reset_mail, Admitted, Ask, Gate, NotIssued, RecoveryError, RecoveryPorts,
+};
+use crate::model::domain::{Credentials, UserRef};
+use crate::model::key::RecoveryKey;
+use crate::model::time::UnixTime;
 
 #[derive(Debug)]
 pub struct RecoverRequest {
@@ -29,40 +28,12 @@ pub enum Recovered {
     Key(RecoveryKey),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RecoverError {
-    #[error("Password recovery is not enabled for this tenant.")]
-    Disabled,
-    #[error("The callback URL is not allowed for this tenant.")]
-    InvalidCallback,
-    #[error("Valid credentials of a tenant administrator are required.")]
-    Unauthorized,
-    #[error("{}", captcha_text(*.0))]
-    Captcha(CaptchaFailure),
-    #[error("No such user.")]
-    UnknownUser,
-    #[error("The account is locked.")]
-    AccountLocked,
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<Refused> for RecoverError {
-    fn from(r: Refused) -> Self {
-        match r {
-            Refused::Disabled => RecoverError::Disabled,
-            Refused::Captcha(f) => RecoverError::Captcha(f),
-            Refused::Unauthorized => RecoverError::Unauthorized,
-        }
-    }
-}
-
 #[tracing::instrument(skip_all, fields(tenant = %req.user.tenant, notify = req.notify))]
 pub async fn recover_password(
-    app: &App,
+    ports: RecoveryPorts<'_>,
     req: RecoverRequest,
     now: UnixTime,
-) -> Result<Recovered, RecoverError> {
+) -> Result<Recovered, RecoveryError> {
     let gate = Gate {
         user: &req.user,
         caller: req.caller,
@@ -74,14 +45,11 @@ pub async fn recover_password(
         settings,
         user,
         ip_over_limit,
-    } = admit(app, gate, now).await??;
-    let callback = req
-        .callback
-        .clone()
-        .unwrap_or_else(|| settings.recovery.default_callback.clone());
-    if !settings.recovery.callback_regex.is_match(&callback) {
-        return Err(RecoverError::InvalidCallback);
-    }
+    } = admit(ports, gate, now).await?;
+    let callback = settings
+        .recovery
+        .callback(req.callback.as_deref())
+        .map_err(RecoveryError::InvalidCallback)?;
     if ip_over_limit && req.notify {
         tracing::info!(outcome = "ip_rate_limited", "no key issued");
         return Ok(Recovered::Accepted);
@@ -89,39 +57,36 @@ pub async fn recover_password(
     let Some(user) = user else {
         tracing::info!(outcome = "unknown_user", "no key issued");
         return if settings.recovery.notify_user_existence {
-            Err(RecoverError::UnknownUser)
+            Err(RecoveryError::UnknownUser)
         } else {
             Ok(Recovered::Accepted)
         };
     };
-    // An admin lock stops recovery; a failed-login lock does not (a reset is the way back in).
-    if user.lock.is_admin_locked() {
-        tracing::info!(outcome = "admin_locked", "no key issued");
-        return if settings.recovery.notify_account_status {
-            Err(RecoverError::AccountLocked)
-        } else {
-            Ok(Recovered::Accepted)
-        };
-    }
-    let key = match issue_key(app, &settings, &user, &callback, req.notify, now).await? {
-        Ok(key) => key,
+    let issued = match issue_key(
+        ports.store,
+        &settings,
+        user,
+        Ask::Start(callback),
+        req.notify,
+        now,
+    )
+    .await?
+    {
+        Ok(issued) => issued,
+        Err(NotIssued::AdminLocked) if settings.recovery.notify_account_status => {
+            tracing::info!(outcome = "admin_locked", "no key issued");
+            return Err(RecoveryError::AccountLocked);
+        }
         Err(why) => {
-            tracing::info!(
-                outcome = if why == NotIssued::RateLimited {
-                    "rate_limited"
-                } else {
-                    "raced"
-                },
-                "no key issued"
-            );
+            tracing::info!(outcome = why.outcome(), "no key issued");
             return Ok(Recovered::Accepted);
         }
     };
     if !req.notify {
         tracing::info!(outcome = "key_returned", "key issued to an admin");
-        return Ok(Recovered::Key(key));
+        return Ok(Recovered::Key(issued.key));
     }
-    send_reset_mail(app, &settings, &user, &key, &callback).await?;
+    send_reset_mail(ports.store, ports.mailer, &settings, &issued).await?;
     tracing::info!(outcome = "mailed", "key issued");
     Ok(Recovered::Accepted)
 }

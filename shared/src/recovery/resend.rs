@@ -2,12 +2,11 @@
 
 use std::net::IpAddr;
 
-use super::captcha::{captcha_text, CaptchaFailure};
-use super::{admit, issue_key, key, send_reset_mail, Admitted, Gate, Refused};
-use crate::app::App;
-use crate::auth::Credentials;
-use crate::domain::UserRef;
-use crate::time::UnixTime;
+use super::gate::{
+    admit, issue_key, send_reset_mail, Admitted, Ask, Gate, NotIssued, RecoveryError, RecoveryPorts,
+};
+use crate::model::domain::{Credentials, UserRef};
+use crate::model::time::UnixTime;
 
 #[derive(Debug)]
 pub struct ResendRequest {
@@ -17,35 +16,13 @@ pub struct ResendRequest {
     pub source_ip: Option<IpAddr>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ResendError {
-    #[error("Password recovery is not enabled for this tenant.")]
-    Disabled,
-    #[error("Valid credentials of a tenant user are required.")]
-    Unauthorized,
-    #[error("{}", captcha_text(*.0))]
-    Captcha(CaptchaFailure),
-    #[error("No such user.")]
-    UnknownUser,
-    #[error("The account is locked.")]
-    AccountLocked,
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<Refused> for ResendError {
-    fn from(r: Refused) -> Self {
-        match r {
-            Refused::Disabled => ResendError::Disabled,
-            Refused::Captcha(f) => ResendError::Captcha(f),
-            Refused::Unauthorized => ResendError::Unauthorized,
-        }
-    }
-}
-
 /// `Ok(())` is the one answer for "sent", "nothing under way" and "unknown user".
 #[tracing::instrument(skip_all, fields(tenant = %req.user.tenant))]
-pub async fn resend_code(app: &App, req: ResendRequest, now: UnixTime) -> Result<(), ResendError> {
+pub async fn resend_code(
+    ports: RecoveryPorts<'_>,
+    req: ResendRequest,
+    now: UnixTime,
+) -> Result<(), RecoveryError> {
     let gate = Gate {
         user: &req.user,
         caller: req.caller,
@@ -57,7 +34,7 @@ pub async fn resend_code(app: &App, req: ResendRequest, now: UnixTime) -> Result
         settings,
         user,
         ip_over_limit,
-    } = admit(app, gate, now).await??;
+    } = admit(ports, gate, now).await?;
     if ip_over_limit {
         tracing::info!(outcome = "ip_rate_limited", "nothing resent");
         return Ok(());
@@ -65,36 +42,24 @@ pub async fn resend_code(app: &App, req: ResendRequest, now: UnixTime) -> Result
     let Some(user) = user else {
         tracing::info!(outcome = "unknown_user", "nothing resent");
         return if settings.recovery.notify_user_existence {
-            Err(ResendError::UnknownUser)
+            Err(RecoveryError::UnknownUser)
         } else {
             Ok(())
         };
     };
-    if user.lock.is_admin_locked() {
-        tracing::info!(outcome = "admin_locked", "nothing resent");
-        return if settings.recovery.notify_account_status {
-            Err(ResendError::AccountLocked)
-        } else {
-            Ok(())
-        };
-    }
-    // Only a recovery still under way is resent; an expired one needs a new request.
-    let Some(active) = user
-        .recovery
-        .clone()
-        .filter(|r| !key::is_expired(r.expires_at, now))
-    else {
-        tracing::info!(outcome = "no_recovery", "nothing resent");
-        return Ok(());
-    };
-    let new_key = match issue_key(app, &settings, &user, &active.callback, true, now).await? {
-        Ok(k) => k,
+    // The stored callback is checked again against today's regex (else the default).
+    let issued = match issue_key(ports.store, &settings, user, Ask::Resend, true, now).await? {
+        Ok(issued) => issued,
+        Err(NotIssued::AdminLocked) if settings.recovery.notify_account_status => {
+            tracing::info!(outcome = "admin_locked", "nothing resent");
+            return Err(RecoveryError::AccountLocked);
+        }
         Err(why) => {
-            tracing::info!(outcome = ?why, "nothing resent");
+            tracing::info!(outcome = why.outcome(), "nothing resent");
             return Ok(());
         }
     };
-    send_reset_mail(app, &settings, &user, &new_key, &active.callback).await?;
+    send_reset_mail(ports.store, ports.mailer, &settings, &issued).await?;
     tracing::info!(outcome = "mailed", "key resent");
     Ok(())
 }

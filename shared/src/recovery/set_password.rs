@@ -1,14 +1,21 @@
 //! set-password: finish a recovery with the mailed key and a new password.
+//! The cheap rules first; the history's argon2 comparisons only when they all
+//! pass. Every refusal counts against the key: after five the key is revoked.
 
 use uuid::Uuid;
 
-use super::key::{is_expired, RecoveryKey};
-use crate::app::App;
-use crate::domain::{Password, UserRef};
-use crate::mail::TemplateName;
-use crate::password::{hash_password, next_history, policy, reuses_recent};
-use crate::store::Write;
-use crate::time::UnixTime;
+use crate::error::{Kind, UseCaseError};
+use crate::hashing::{hash_password, reuses_recent};
+use crate::mail::Mailer;
+use crate::model::domain::{Password, UserRef};
+use crate::model::key::{is_expired, RecoveryKey, MAX_REFUSED_TRIES};
+use crate::model::password::next_history;
+use crate::model::policy::{violations, Violation};
+use crate::model::settings::TenantSettings;
+use crate::model::templates::{Placeholder, TemplateName};
+use crate::model::time::UnixTime;
+use crate::races::{backoff, MAX_ROUNDS};
+use crate::store::{Consumed, Store};
 
 #[derive(Debug)]
 pub struct SetPasswordRequest {
@@ -29,43 +36,76 @@ pub enum SetPasswordError {
     InvalidKey,
     #[error("The recovery key has expired.")]
     ExpiredKey,
-    #[error("{}", .0.join(" "))]
-    PolicyViolation(Vec<String>),
+    /// Every rule broken; the edge renders the sentences.
+    #[error("The password does not meet the policy.")]
+    Policy(Vec<Violation>),
+    /// One of the last `n` passwords; the key, still usable, goes back in the answer.
+    #[error("The password was used recently.")]
+    Reused { n: u32, key: String },
+    #[error("The account is busy; try again.")]
+    Busy,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
+impl UseCaseError for SetPasswordError {
+    fn kind(&self) -> Kind {
+        match self {
+            SetPasswordError::InvalidKey => Kind::InvalidKey,
+            SetPasswordError::ExpiredKey => Kind::ExpiredKey,
+            SetPasswordError::Policy(_) => Kind::PasswordPolicy,
+            SetPasswordError::Reused { .. } => Kind::PasswordReused,
+            SetPasswordError::Busy => Kind::Unavailable,
+            SetPasswordError::Unexpected(_) => Kind::Internal,
+        }
+    }
+    fn internal(&self) -> Option<&anyhow::Error> {
+        match self {
+            SetPasswordError::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            SetPasswordError::Reused { key, .. } => vec![("key", key.clone())],
+            _ => Vec::new(),
+        }
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn set_password(
-    app: &App,
+    store: &Store,
+    mailer: &Mailer,
+    defaults: &TenantSettings,
     req: SetPasswordRequest,
     now: UnixTime,
 ) -> Result<PasswordSet, SetPasswordError> {
     let key = RecoveryKey::parse(&req.key).ok_or(SetPasswordError::InvalidKey)?;
     let hash = key.hash();
-    let record = app
-        .store
+    let record = store
         .get_key(&hash)
         .await?
+        .filter(|r| r.refused < MAX_REFUSED_TRIES)
         .ok_or(SetPasswordError::InvalidKey)?;
     if is_expired(record.expires_at, now) {
         return Err(SetPasswordError::ExpiredKey);
     }
-    let (settings, user) = app
-        .store
-        .load(
-            &record.user.tenant,
-            Some(&record.user),
-            &app.config.defaults,
-        )
+    let (settings, mut users) = store
+        .load(&record.user.tenant, &[&record.user], defaults)
         .await?;
     // The user must still hold this key: a resend or a newer recovery revoked it otherwise.
-    let user = user
-        .filter(|u| u.recovery.as_ref().is_some_and(|r| r.key_hash == hash))
+    let holds =
+        |u: &crate::model::account::User| u.recovery.as_ref().is_some_and(|r| r.key_hash == hash);
+    let mut user = users
+        .remove(0)
+        .filter(holds)
         .ok_or(SetPasswordError::InvalidKey)?;
     let rules = &settings.password;
-    let mut broken = policy::violations(rules, &req.password, &user.user_ref.username);
-    if rules.history > 0
+    let broken = violations(rules, &req.password, &user.user_ref.username);
+    let refusal = if !broken.is_empty() {
+        Some(SetPasswordError::Policy(broken))
+    } else if rules.history > 0
         && reuses_recent(
             &req.password,
             &user.password_hash,
@@ -74,32 +114,55 @@ pub async fn set_password(
         )
         .await?
     {
-        broken.push(format!(
-            "Password must not be one of the last {} passwords.",
-            rules.history
-        ));
-    }
-    if !broken.is_empty() {
-        return Err(SetPasswordError::PolicyViolation(broken));
+        Some(SetPasswordError::Reused {
+            n: rules.history,
+            key: key.expose(),
+        })
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        // Counted before it is answered; past the limit the key is gone.
+        let Some(refused) = store.count_refusal(&hash).await? else {
+            return Err(SetPasswordError::InvalidKey);
+        };
+        if refused >= MAX_REFUSED_TRIES {
+            store.revoke_key(&user.user_ref, &hash).await?;
+            tracing::info!(outcome = "key_revoked", refused, "password refused");
+        } else {
+            tracing::info!(outcome = "refused", refused, "password refused");
+        }
+        return Err(refusal);
     }
     let new_hash = hash_password(req.password).await?;
-    let history = next_history(&user.password_hash, &user.password_history, rules.history);
-    let written = app
-        .store
-        .consume_key(&user.user_ref, &hash, &new_hash, &history, now)
-        .await?;
-    if written == Write::Conflict {
-        // A concurrent call used the key first.
-        return Err(SetPasswordError::InvalidKey);
+    let mut round = 0;
+    loop {
+        let history = next_history(&user.password_hash, &user.password_history, rules.history);
+        let lock = user.lock.password_reset();
+        match store
+            .consume_key(&user, &hash, &new_hash, &history, &lock, now)
+            .await?
+        {
+            Consumed::Done => break,
+            // A concurrent call used the key first.
+            Consumed::KeyGone => return Err(SetPasswordError::InvalidKey),
+            Consumed::Changed(Some(now_stored)) if holds(&now_stored) => user = *now_stored,
+            Consumed::Changed(_) => return Err(SetPasswordError::InvalidKey),
+        }
+        round += 1;
+        if round >= MAX_ROUNDS {
+            return Err(SetPasswordError::Busy);
+        }
+        backoff(round).await;
     }
-    tracing::info!(outcome = "password_set", "recovery finished");
+    tracing::info!(outcome = "password_set", user_id = %user.id, "recovery finished");
     let time = now.to_rfc3339();
-    app.mailer
+    mailer
         .notify(
             &settings,
             &user,
             TemplateName::PasswordResetSuccess,
-            &[("time", &time)],
+            &[(Placeholder::Time, &time)],
         )
         .await;
     Ok(PasswordSet {

@@ -1,5 +1,7 @@
-//! Item <-> domain conversions. A stored item that does not parse is an error
-//! (corrupt data), never silently a default.
+//! Items <-> model types. A stored item that does not parse is an error
+//! (corrupt data), never silently a default. Also how a lock state is written
+//! and how a write requires the state it was computed from: attribute names and
+//! values only, no rule (the rules are the model's).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,14 +9,23 @@ use anyhow::{anyhow, Context};
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
-use super::{n, s, Item};
-use crate::account::{ActiveRecovery, RecoveryWindow, User};
-use crate::domain::{Email, Realm, Role, TenantDomain, UserRef, Username};
-use crate::lockout::{AdminLock, FailedLock, LockState};
-use crate::mail::{MailTemplate, TemplateName};
-use crate::password::PasswordHash;
-use crate::recovery::key::KeyHash;
-use crate::time::UnixTime;
+use crate::model::account::{ActiveRecovery, User};
+use crate::model::domain::{Email, Realm, Role, TenantDomain, UserRef, Username};
+use crate::model::key::KeyHash;
+use crate::model::lock::{AdminLock, FailedLock, LockState};
+use crate::model::password::PasswordHash;
+use crate::model::recovery::RecoveryWindow;
+use crate::model::templates::{MailTemplate, TemplateName};
+use crate::model::time::UnixTime;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
 
 fn get_s<'a>(item: &'a Item, k: &str) -> anyhow::Result<&'a str> {
     opt_s(item, k)?.ok_or_else(|| anyhow!("attribute {k} missing"))
@@ -39,8 +50,10 @@ fn opt_n(item: &Item, k: &str) -> anyhow::Result<Option<i64>> {
     }
 }
 
-fn opt_u32(item: &Item, k: &str) -> anyhow::Result<u32> {
-    Ok(u32::try_from(opt_n(item, k)?.unwrap_or(0).max(0)).unwrap_or(u32::MAX))
+/// A count: absent is 0; negative or out of range is corrupt data, not a 0.
+pub(crate) fn count<T: TryFrom<i64>>(item: &Item, k: &str) -> anyhow::Result<T> {
+    let v = opt_n(item, k)?.unwrap_or(0);
+    T::try_from(v).map_err(|_| anyhow!("attribute {k} is out of range: {v}"))
 }
 
 /// Splits a storage key `tenant#REALM#username` back into its parts.
@@ -71,28 +84,59 @@ pub fn user_to_item(u: &User, now: UnixTime) -> Item {
             "password_history".into(),
             history_value(&u.password_history),
         ),
-        ("failed_attempts".into(), n(u.lock.failed_attempts)),
-        ("lock_count".into(), n(u.lock.lock_count)),
         ("created_at".into(), n(now.0)),
     ]);
-    if let Some(l) = &u.lock.admin_lock {
-        item.insert("admin_lock_at".into(), n(l.at.0));
-        item.insert("admin_lock_reason".into(), s(l.reason.clone()));
-    }
-    if let Some(l) = &u.lock.failed_lock {
-        item.insert("failed_lock_at".into(), n(l.at.0));
-        if let Some(until) = l.until {
-            item.insert("failed_lock_until".into(), n(until.0));
-        }
-    }
+    let (set, _) = lock_attributes(&u.lock);
+    item.extend(set);
     item
 }
 
-pub(super) fn history_value(h: &[PasswordHash]) -> AttributeValue {
+/// The attributes that hold a lock state: what to set, and what to remove.
+pub(crate) fn lock_attributes(l: &LockState) -> (Vec<(String, AttributeValue)>, Vec<&'static str>) {
+    let mut set = vec![
+        ("lock_ver".to_string(), n(l.version)),
+        ("failed_attempts".to_string(), n(l.failed_attempts)),
+        ("lock_count".to_string(), n(l.lock_count)),
+    ];
+    let mut remove = Vec::new();
+    match &l.admin_lock {
+        Some(a) => {
+            set.push(("admin_lock_at".into(), n(a.at.0)));
+            set.push(("admin_lock_reason".into(), s(a.reason.clone())));
+        }
+        None => remove.extend(["admin_lock_at", "admin_lock_reason"]),
+    }
+    match &l.failed_lock {
+        Some(f) => {
+            set.push(("failed_lock_at".into(), n(f.at.0)));
+            match f.until {
+                Some(u) => set.push(("failed_lock_until".into(), n(u.0))),
+                None => remove.push("failed_lock_until"),
+            }
+        }
+        None => remove.extend(["failed_lock_at", "failed_lock_until"]),
+    }
+    (set, remove)
+}
+
+/// A condition that holds while the stored lock state is still `read`'s version
+/// (version 0 is also an item written before versions existed).
+pub(crate) fn lock_unchanged(read: &LockState) -> (&'static str, AttributeValue) {
+    if read.version == 0 {
+        (
+            "(attribute_not_exists(lock_ver) OR lock_ver = :read_lock_ver)",
+            n(0),
+        )
+    } else {
+        ("lock_ver = :read_lock_ver", n(read.version))
+    }
+}
+
+pub(crate) fn history_value(h: &[PasswordHash]) -> AttributeValue {
     AttributeValue::L(h.iter().map(|h| s(h.as_phc())).collect())
 }
 
-pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
+pub(crate) fn user_from_item(item: &Item) -> anyhow::Result<User> {
     let user_ref = parse_pk(get_s(item, "pk")?, get_s(item, "username")?)?;
     let roles = match item.get("roles") {
         Some(AttributeValue::L(l)) => l
@@ -110,16 +154,12 @@ pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
         }),
         None => None,
     };
-    let failed_lock = opt_n(item, "failed_lock_at")?.map(|at| FailedLock {
-        at: UnixTime(at),
-        until: None,
-    });
-    let failed_lock = match (failed_lock, opt_n(item, "failed_lock_until")?) {
-        (Some(l), Some(until)) => Some(FailedLock {
-            until: Some(UnixTime(until)),
-            ..l
+    let failed_lock = match opt_n(item, "failed_lock_at")? {
+        Some(at) => Some(FailedLock {
+            at: UnixTime(at),
+            until: opt_n(item, "failed_lock_until")?.map(UnixTime),
         }),
-        (l, _) => l,
+        None => None,
     };
     let recovery = match (opt_s(item, "rk_hash")?, opt_n(item, "rk_expires")?) {
         (Some(h), Some(exp)) => Some(ActiveRecovery {
@@ -146,15 +186,16 @@ pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
             _ => Vec::new(),
         },
         lock: LockState {
+            version: count(item, "lock_ver")?,
             admin_lock,
             failed_lock,
-            failed_attempts: opt_u32(item, "failed_attempts")?,
-            lock_count: opt_u32(item, "lock_count")?,
+            failed_attempts: count(item, "failed_attempts")?,
+            lock_count: count(item, "lock_count")?,
         },
         recovery,
         recovery_window: RecoveryWindow {
             hour: opt_n(item, "rl_hour")?.unwrap_or(0),
-            count: opt_u32(item, "rl_count")?,
+            count: count(item, "rl_count")?,
         },
         user_ref,
     })
@@ -163,12 +204,14 @@ pub(super) fn user_from_item(item: &Item) -> anyhow::Result<User> {
 /// How long after expiry DynamoDB's TTL may delete a key item.
 pub const KEY_TTL_GRACE_SECS: i64 = 86_400;
 
-/// A stored recovery key: whose it is and until when it works.
+/// A stored recovery key: whose it is, until when it works, how often a
+/// password was refused with it.
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
     pub user: UserRef,
     pub user_id: Uuid,
     pub expires_at: UnixTime,
+    pub refused: u32,
 }
 
 pub fn key_to_item(hash: &KeyHash, user: &User, expires_at: UnixTime, now: UnixTime) -> Item {
@@ -189,17 +232,18 @@ pub fn key_to_item(hash: &KeyHash, user: &User, expires_at: UnixTime, now: UnixT
     ])
 }
 
-pub(super) fn key_from_item(item: &Item) -> anyhow::Result<KeyRecord> {
+pub(crate) fn key_from_item(item: &Item) -> anyhow::Result<KeyRecord> {
     Ok(KeyRecord {
         user: parse_pk(get_s(item, "user_pk")?, get_s(item, "username")?)?,
         user_id: Uuid::parse_str(get_s(item, "user_id")?).context("user_id")?,
         expires_at: UnixTime(
             opt_n(item, "expires_at")?.ok_or_else(|| anyhow!("expires_at missing"))?,
         ),
+        refused: count(item, "refused")?,
     })
 }
 
-pub(super) fn settings_from_item(item: &Item) -> anyhow::Result<BTreeMap<String, String>> {
+pub(crate) fn settings_from_item(item: &Item) -> anyhow::Result<BTreeMap<String, String>> {
     match item.get("settings") {
         None => Ok(BTreeMap::new()),
         Some(AttributeValue::M(m)) => m
@@ -215,7 +259,7 @@ pub(super) fn settings_from_item(item: &Item) -> anyhow::Result<BTreeMap<String,
 
 /// The tenant's own mail templates, stored beside its settings as
 /// `templates: {Name: {subject, text, html}}`.
-pub(super) fn templates_from_item(
+pub(crate) fn templates_from_item(
     item: &Item,
 ) -> anyhow::Result<HashMap<TemplateName, MailTemplate>> {
     let Some(AttributeValue::M(m)) = item.get("templates") else {
@@ -240,7 +284,7 @@ pub(super) fn templates_from_item(
         .collect()
 }
 
-pub(super) fn templates_value(templates: &HashMap<TemplateName, MailTemplate>) -> AttributeValue {
+pub(crate) fn templates_value(templates: &HashMap<TemplateName, MailTemplate>) -> AttributeValue {
     AttributeValue::M(
         templates
             .iter()
@@ -259,35 +303,33 @@ pub(super) fn templates_value(templates: &HashMap<TemplateName, MailTemplate>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::password::PasswordHash;
 
     fn user() -> User {
-        User {
-            user_ref: UserRef {
+        let mut u = User::new(
+            UserRef {
                 tenant: TenantDomain::default_tenant(),
                 realm: Realm::primary(),
                 username: Username::parse("Kim").unwrap(),
             },
-            id: Uuid::new_v4(),
-            email: Email::parse("kim@example.com").unwrap(),
-            roles: vec![Role::Admin],
-            password_hash: PasswordHash::from_phc("$argon2id$x".into()),
-            password_history: vec![PasswordHash::from_phc("$argon2id$old".into())],
-            lock: LockState {
-                admin_lock: Some(AdminLock {
-                    at: UnixTime(5),
-                    reason: "r".into(),
-                }),
-                failed_lock: Some(FailedLock {
-                    at: UnixTime(6),
-                    until: Some(UnixTime(7)),
-                }),
-                failed_attempts: 3,
-                lock_count: 1,
-            },
-            recovery: None,
-            recovery_window: RecoveryWindow::default(),
-        }
+            Email::parse("kim@example.com").unwrap(),
+            true,
+            PasswordHash::from_phc("$argon2id$x".into()),
+        );
+        u.password_history = vec![PasswordHash::from_phc("$argon2id$old".into())];
+        u.lock = LockState {
+            version: 9,
+            admin_lock: Some(AdminLock {
+                at: UnixTime(5),
+                reason: "r".into(),
+            }),
+            failed_lock: Some(FailedLock {
+                at: UnixTime(6),
+                until: Some(UnixTime(7)),
+            }),
+            failed_attempts: 3,
+            lock_count: 1,
+        };
+        u
     }
 
     #[test]
@@ -304,12 +346,35 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_items_are_errors() {
-        let mut item = user_to_item(&user(), UnixTime(1));
-        item.insert("user_id".into(), s("not-a-uuid"));
-        assert!(user_from_item(&item).is_err());
-        let mut item = user_to_item(&user(), UnixTime(1));
-        item.insert("failed_attempts".into(), s("3"));
-        assert!(user_from_item(&item).is_err());
+    fn corrupt_items_are_errors_not_defaults() {
+        let with = |k: &str, v: AttributeValue| {
+            let mut item = user_to_item(&user(), UnixTime(1));
+            item.insert(k.into(), v);
+            user_from_item(&item)
+        };
+        assert!(with("user_id", s("not-a-uuid")).is_err());
+        assert!(with("failed_attempts", s("3")).is_err());
+        assert!(
+            with("failed_attempts", n(-1)).is_err(),
+            "a negative count is corrupt"
+        );
+        assert!(with("lock_count", n(1u64 << 40)).is_err());
+        assert!(with("lock_ver", n("x")).is_err());
+    }
+
+    #[test]
+    fn a_lock_state_is_written_whole() {
+        let (set, remove) = lock_attributes(&LockState::default());
+        let names: Vec<_> = set.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["lock_ver", "failed_attempts", "lock_count"]);
+        assert_eq!(
+            remove,
+            [
+                "admin_lock_at",
+                "admin_lock_reason",
+                "failed_lock_at",
+                "failed_lock_until"
+            ]
+        );
     }
 }

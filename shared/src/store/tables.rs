@@ -6,7 +6,8 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TimeToLiveStatus,
 };
 
-use super::{sdk_err, Store};
+use super::base::Store;
+use crate::outbound::aws::sdk_err;
 
 impl Store {
     /// Creates the three tables if missing and turns on TTL for keys.
@@ -66,7 +67,8 @@ impl Store {
         if enabled {
             return Ok(format!("TTL on {table}.ttl is on"));
         }
-        self.client()
+        let res = self
+            .client()
             .update_time_to_live()
             .table_name(table)
             .time_to_live_specification(
@@ -76,8 +78,18 @@ impl Store {
                     .build()?,
             )
             .send()
-            .await
-            .map_err(|e| sdk_err(e, "UpdateTimeToLive"))?;
-        Ok(format!("turned on TTL on {table}.ttl"))
+            .await;
+        match res {
+            Ok(_) => Ok(format!("turned on TTL on {table}.ttl")),
+            // Another `init` (parallel tests) turned it on between our look and our change.
+            Err(e)
+                if e.as_service_error()
+                    .and_then(|e| e.meta().message())
+                    .is_some_and(|m| m.contains("already enabled")) =>
+            {
+                Ok(format!("TTL on {table}.ttl is on"))
+            }
+            Err(e) => Err(sdk_err(e, "UpdateTimeToLive")),
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::time::UnixTime;
+use super::time::UnixTime;
 
 /// A plaintext recovery key. Its `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -82,11 +82,9 @@ pub fn is_expired(expires_at: UnixTime, now: UnixTime) -> bool {
     now >= expires_at
 }
 
-/// The link a mail carries: the callback with `confirmation=KEY` appended.
-pub fn reset_link(callback: &str, key: &RecoveryKey) -> String {
-    let sep = if callback.contains('?') { '&' } else { '?' };
-    format!("{callback}{sep}confirmation={}", key.expose())
-}
+/// Refused passwords a key survives; the next refusal revokes it (`18001`),
+/// so a stolen link cannot be used to probe the policy or the history forever.
+pub const MAX_REFUSED_TRIES: u32 = 5;
 
 #[cfg(test)]
 mod tests {
@@ -140,18 +138,5 @@ mod tests {
     fn expiry_is_exclusive() {
         assert!(!is_expired(UnixTime(100), UnixTime(99)));
         assert!(is_expired(UnixTime(100), UnixTime(100)));
-    }
-
-    #[test]
-    fn links() {
-        let k = RecoveryKey::generate();
-        assert_eq!(
-            reset_link("https://h/r", &k),
-            format!("https://h/r?confirmation={}", k.expose())
-        );
-        assert_eq!(
-            reset_link("https://h/r?a=1", &k),
-            format!("https://h/r?a=1&confirmation={}", k.expose())
-        );
     }
 }

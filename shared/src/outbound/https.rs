@@ -261,7 +261,7 @@ mod tests {
 
         // The bundled AWS roots do not vouch for this server.
         let aws = Https::new(
-            pem_roots(include_bytes!("../certs/aws-roots.pem")),
+            pem_roots(include_bytes!("../../certs/aws-roots.pem")),
             Duration::from_secs(2),
         );
         let e = get(aws).await.expect_err("an unknown CA is refused");

@@ -10,9 +10,9 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::account::User;
-use crate::config::ConfigError;
-use crate::time::{parse_duration, UnixTime};
+use crate::env::ConfigError;
+use crate::model::account::User;
+use crate::model::time::{parse_duration, UnixTime};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -120,31 +120,24 @@ impl TokenIssuer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::RecoveryWindow;
-    use crate::domain::{Email, Realm, Role, TenantDomain, UserRef, Username};
-    use crate::lockout::LockState;
-    use crate::password::PasswordHash;
+    use crate::model::domain::{Email, Realm, TenantDomain, UserRef, Username};
+    use crate::model::password::PasswordHash;
 
     fn issuer(secret: &str) -> TokenIssuer {
         TokenIssuer::from_lookup(|k| (k == "JWT_SECRET").then(|| secret.to_string())).unwrap()
     }
 
     fn user() -> User {
-        User {
-            user_ref: UserRef {
+        User::new(
+            UserRef {
                 tenant: TenantDomain::default_tenant(),
                 realm: Realm::primary(),
                 username: Username::parse("kim").unwrap(),
             },
-            id: uuid::Uuid::new_v4(),
-            email: Email::parse("kim@example.com").unwrap(),
-            roles: vec![Role::Admin],
-            password_hash: PasswordHash::from_phc(String::new()),
-            password_history: vec![],
-            lock: LockState::default(),
-            recovery: None,
-            recovery_window: RecoveryWindow::default(),
-        }
+            Email::parse("kim@example.com").unwrap(),
+            true,
+            PasswordHash::from_phc(String::new()),
+        )
     }
 
     #[test]

@@ -12,9 +12,9 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 use serde::Deserialize;
 
-use crate::aws::{web_client, Trust};
-use crate::https::Https;
-use crate::tenant::CaptchaSecret;
+use super::aws::{web_client, Trust};
+use super::https::Https;
+use crate::model::recovery::CaptchaSecret;
 
 pub const GOOGLE_VERIFY_URL: &str = "https://www.google.com/recaptcha/api/siteverify";
 

@@ -1,6 +1,66 @@
 //! Mail templates: built-in defaults, which a tenant may replace one by one.
 //! `{{name}}` placeholders are replaced; values are HTML-escaped in the HTML
-//! part (SES and its emulator do not escape).
+//! part (SES and its emulator do not escape). A template may name only the
+//! placeholders its mail fills (WSO2's names for the same values are aliases),
+//! and a reset mail must carry its link, so no tenant template can mail a reset
+//! message without one or with a hole where a value was meant to be.
+
+/// A value a mail can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Placeholder {
+    Username,
+    Tenant,
+    Realm,
+    Link,
+    Expiry,
+    Time,
+    Reason,
+    Unlock,
+    Sender,
+    Signature,
+}
+
+impl Placeholder {
+    /// Our name, then WSO2's names for the same value.
+    const NAMES: &'static [(Placeholder, &'static [&'static str])] = &[
+        (Placeholder::Username, &["username", "user-name"]),
+        (Placeholder::Tenant, &["tenant", "tenant-domain"]),
+        (
+            Placeholder::Realm,
+            &["realm", "userstore-domain", "user-store-domain"],
+        ),
+        (Placeholder::Link, &["link"]),
+        (Placeholder::Expiry, &["expiry"]),
+        (Placeholder::Time, &["time"]),
+        (Placeholder::Reason, &["reason", "lock-reason"]),
+        (Placeholder::Unlock, &["unlock"]),
+        (Placeholder::Sender, &["sender"]),
+        (Placeholder::Signature, &["signature"]),
+    ];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(_, names)| names.contains(&name))
+            .map(|(p, _)| *p)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or("", |(_, names)| names[0])
+    }
+}
+
+/// Every mail fills these.
+const COMMON: &[Placeholder] = &[
+    Placeholder::Username,
+    Placeholder::Tenant,
+    Placeholder::Realm,
+    Placeholder::Sender,
+    Placeholder::Signature,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TemplateName {
@@ -22,6 +82,21 @@ impl TemplateName {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The placeholders this mail fills, beyond the common ones.
+    pub fn placeholders(self) -> &'static [Placeholder] {
+        match self {
+            TemplateName::PasswordReset => &[Placeholder::Link, Placeholder::Expiry],
+            TemplateName::PasswordResetSuccess => &[Placeholder::Time],
+            TemplateName::AccountLock => &[Placeholder::Reason],
+            TemplateName::AccountUnlock => &[],
+            TemplateName::AccountLockFailedAttempt => &[Placeholder::Unlock],
+        }
+    }
+
+    pub fn fills(self, p: Placeholder) -> bool {
+        COMMON.contains(&p) || self.placeholders().contains(&p)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -59,8 +134,8 @@ impl MailTemplate {
     pub const MAX_SUBJECT_CHARS: usize = 200;
     pub const MAX_BODY_BYTES: usize = 32 * 1024;
 
-    /// Refuses what SES or a reader could not use, naming the part.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Refuses what SES or a reader could not use, naming the part or the placeholder.
+    pub fn validate(&self, name: TemplateName) -> Result<(), String> {
         if self.subject.trim().is_empty()
             || self.text.trim().is_empty()
             || self.html.trim().is_empty()
@@ -80,6 +155,27 @@ impl MailTemplate {
                 "text and HTML must each be at most {} bytes",
                 Self::MAX_BODY_BYTES
             ));
+        }
+        for (part, text) in [
+            ("subject", &self.subject),
+            ("text", &self.text),
+            ("html", &self.html),
+        ] {
+            for found in placeholders(text) {
+                match Placeholder::parse(found) {
+                    Some(p) if name.fills(p) => {}
+                    _ => return Err(unknown_placeholder(name, part, found)),
+                }
+            }
+        }
+        if name.placeholders().contains(&Placeholder::Link) {
+            for (part, text) in [("text", &self.text), ("html", &self.html)] {
+                if !placeholders(text).any(|p| Placeholder::parse(p) == Some(Placeholder::Link)) {
+                    return Err(format!(
+                        "the {part} part must carry the reset link ({{{{link}}}})"
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -104,8 +200,8 @@ fn builtin(name: TemplateName) -> Template {
                    The link works once and expires in {{expiry}}. If you did not ask for this, \
                    ignore this mail: your password stays as it is.\n\n{{signature}}\n",
             html: "<p>Hi {{username}},</p><p>We received a request to reset the password of your \
-                   account ({{tenant}}).</p><p><a href=\"{{link}}\">Choose a new password</a></p>\
-                   <p>Or paste this link into your browser:<br>{{link}}</p><p>The link works once \
+                   account ({{tenant}}).</p><p>Open this link to choose a new password:</p>\
+                   <p><a href=\"{{link}}\">{{link}}</a></p><p>The link works once \
                    and expires in {{expiry}}. If you did not ask for this, ignore this mail: your \
                    password stays as it is.</p><p>{{signature}}</p>",
         },
@@ -143,6 +239,41 @@ fn builtin(name: TemplateName) -> Template {
     }
 }
 
+/// The placeholder names in `text`, trimmed, in order.
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find("{{")?;
+        let after = &rest[start + 2..];
+        let end = after.find("}}")?;
+        rest = &after[end + 2..];
+        Some(after[..end].trim())
+    })
+}
+
+fn unknown_placeholder(name: TemplateName, part: &str, found: &str) -> String {
+    let mut known: Vec<&str> = Placeholder::NAMES
+        .iter()
+        .filter(|(p, _)| name.fills(*p))
+        .map(|(p, _)| p.name())
+        .collect();
+    known.sort_unstable();
+    let hint = if found == "confirmation-code" {
+        " ({{link}} carries the key: the callback with confirmation=KEY)"
+    } else {
+        ""
+    };
+    format!(
+        "the {part} part names {{{{{found}}}}}, which a {} mail does not fill{hint}; it fills {}",
+        name.as_str(),
+        known
+            .iter()
+            .map(|k| format!("{{{{{k}}}}}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
 fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -158,7 +289,7 @@ fn escape_html(s: &str) -> String {
     out
 }
 
-fn fill(template: &str, vars: &[(&str, &str)], escape: bool) -> String {
+fn fill(template: &str, vars: &[(Placeholder, &str)], escape: bool) -> String {
     let mut out = String::with_capacity(template.len() + 128);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -166,10 +297,8 @@ fn fill(template: &str, vars: &[(&str, &str)], escape: bool) -> String {
         let after = &rest[start + 2..];
         match after.find("}}") {
             Some(end) => {
-                let name = after[..end].trim();
-                let value = vars
-                    .iter()
-                    .find(|(k, _)| *k == name)
+                let value = Placeholder::parse(after[..end].trim())
+                    .and_then(|p| vars.iter().find(|(k, _)| *k == p))
                     .map_or("", |(_, v)| *v);
                 if escape {
                     out.push_str(&escape_html(value));
@@ -192,7 +321,7 @@ fn fill(template: &str, vars: &[(&str, &str)], escape: bool) -> String {
 pub fn render(
     name: TemplateName,
     custom: Option<&MailTemplate>,
-    vars: &[(&str, &str)],
+    vars: &[(Placeholder, &str)],
 ) -> Rendered {
     let t = builtin(name);
     let (subject, text, html) = match custom {
@@ -209,20 +338,22 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Placeholder as P;
 
     #[test]
-    fn reset_mail_carries_the_link_in_both_parts() {
-        let link = "https://localhost:9443/r?confirmation=abc&x=1";
+    fn reset_mail_carries_the_link_alone_on_its_line_and_as_the_visible_text() {
+        let link = "https://localhost:9443/r?x=1&confirmation=abc";
         let m = render(
             TemplateName::PasswordReset,
             None,
-            &[("username", "kim"), ("link", link), ("expiry", "15m")],
+            &[(P::Username, "kim"), (P::Link, link), (P::Expiry, "15m")],
         );
         assert_eq!(m.subject, "Password reset for kim");
-        assert!(m.text.contains(link));
+        assert!(m.text.lines().any(|l| l == link), "{}", m.text);
+        let escaped = "https://localhost:9443/r?x=1&amp;confirmation=abc";
         assert!(m
             .html
-            .contains("https://localhost:9443/r?confirmation=abc&amp;x=1"));
+            .contains(&format!("<a href=\"{escaped}\">{escaped}</a>")));
         assert!(m.text.contains("15m"));
     }
 
@@ -231,51 +362,98 @@ mod tests {
         let m = render(
             TemplateName::AccountLock,
             None,
-            &[("username", "<b>x</b>\r\nBcc: y"), ("reason", "a&b")],
+            &[(P::Username, "<b>x</b>\r\nBcc: y"), (P::Reason, "a&b")],
         );
         assert!(m.html.contains("&lt;b&gt;x&lt;/b&gt;"));
         assert!(m.html.contains("a&amp;b"));
         let m = render(
             TemplateName::PasswordReset,
             None,
-            &[("username", "kim\r\nBcc: evil@x")],
+            &[(P::Username, "kim\r\nBcc: evil@x")],
         );
         assert!(!m.subject.contains('\n'));
     }
 
     #[test]
-    fn a_tenants_template_replaces_the_builtin_one() {
+    fn a_tenants_template_replaces_the_builtin_one_and_wso2_names_are_aliases() {
         let custom = MailTemplate {
-            subject: "Reset at {{tenant}}".into(),
-            text: "Go to {{link}}".into(),
-            html: "<a href=\"{{link}}\">reset</a>".into(),
+            subject: "Reset at {{tenant-domain}}".into(),
+            text: "Hi {{user-name}}, go to:\n{{link}}".into(),
+            html: "<a href=\"{{link}}\">{{link}}</a>".into(),
         };
+        assert_eq!(custom.validate(TemplateName::PasswordReset), Ok(()));
         let m = render(
             TemplateName::PasswordReset,
             Some(&custom),
-            &[("tenant", "acme"), ("link", "https://x/?a=1&b=2")],
+            &[
+                (P::Tenant, "acme"),
+                (P::Username, "kim"),
+                (P::Link, "https://x/?a=1&b=2"),
+            ],
         );
         assert_eq!(m.subject, "Reset at acme");
-        assert_eq!(m.text, "Go to https://x/?a=1&b=2");
-        assert_eq!(m.html, "<a href=\"https://x/?a=1&amp;b=2\">reset</a>");
-        assert!(custom.validate().is_ok());
-        assert!(MailTemplate {
-            subject: "a\nb".into(),
-            ..custom.clone()
-        }
-        .validate()
-        .is_err());
-        assert!(MailTemplate {
-            text: " ".into(),
-            ..custom.clone()
-        }
-        .validate()
-        .is_err());
+        assert_eq!(m.text, "Hi kim, go to:\nhttps://x/?a=1&b=2");
+        assert_eq!(
+            m.html,
+            "<a href=\"https://x/?a=1&amp;b=2\">https://x/?a=1&amp;b=2</a>"
+        );
         assert_eq!(
             TemplateName::parse("AccountUnlock"),
             Some(TemplateName::AccountUnlock)
         );
         assert_eq!(TemplateName::parse("Nope"), None);
+    }
+
+    #[test]
+    fn templates_that_would_mail_a_hole_are_refused_naming_the_placeholder() {
+        let reset = |text: &str| MailTemplate {
+            subject: "Reset".into(),
+            text: text.into(),
+            html: "<a href=\"{{link}}\">{{link}}</a>".into(),
+        };
+        let e = reset("Use {{confirmation-code}}").validate(TemplateName::PasswordReset);
+        let e = e.unwrap_err();
+        assert!(
+            e.contains("{{confirmation-code}}") && e.contains("{{link}}"),
+            "{e}"
+        );
+        let e = reset("{{link}} {{usernme}}").validate(TemplateName::PasswordReset);
+        assert!(e.unwrap_err().contains("{{usernme}}"));
+        let e = reset("No link here").validate(TemplateName::PasswordReset);
+        assert!(e.unwrap_err().contains("reset link"));
+        // A placeholder another mail fills is still a hole in this one.
+        let lock = MailTemplate {
+            subject: "Locked".into(),
+            text: "{{link}}".into(),
+            html: "<p>{{reason}}</p>".into(),
+        };
+        assert!(lock
+            .validate(TemplateName::AccountLock)
+            .unwrap_err()
+            .contains("{{link}}"));
+        assert!(MailTemplate {
+            subject: "a\nb".into(),
+            ..reset("{{link}}")
+        }
+        .validate(TemplateName::PasswordReset)
+        .is_err());
+        assert!(MailTemplate {
+            text: " ".into(),
+            ..reset("{{link}}")
+        }
+        .validate(TemplateName::PasswordReset)
+        .is_err());
+    }
+
+    #[test]
+    fn the_builtin_templates_pass_their_own_checks() {
+        for name in TemplateName::ALL {
+            assert_eq!(
+                MailTemplate::builtin(name).validate(name),
+                Ok(()),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

@@ -15,18 +15,29 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, Credentials, Region, SharedHttpClient, StalledStreamProtectionConfig,
 };
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::timeout::TimeoutConfig;
 use rustls::RootCertStore;
 
-use crate::config::ConfigError;
-use crate::https::{pem_roots, system_roots, Https};
+use super::https::{pem_roots, system_roots, Https};
+use crate::env::ConfigError;
 
 /// The roots that sign AWS service endpoints (Amazon Trust Services and the
 /// Starfield root that cross-signs it).
-const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
+const AWS_ROOTS: &[u8] = include_bytes!("../../certs/aws-roots.pem");
 /// The roots that sign www.google.com (reCAPTCHA): Google Trust Services and the
 /// GlobalSign root that cross-signs GTS Root R1.
-const GOOGLE_ROOTS: &[u8] = include_bytes!("../certs/google-roots.pem");
+const GOOGLE_ROOTS: &[u8] = include_bytes!("../../certs/google-roots.pem");
+
+/// An SDK error with its whole cause chain, for logs (never for bodies).
+pub fn sdk_err<E, R>(e: SdkError<E, R>, what: &str) -> anyhow::Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    anyhow::anyhow!("{what}: {}", DisplayErrorContext(e))
+}
 
 /// Which certificate authorities TLS connections trust.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

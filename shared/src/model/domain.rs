@@ -126,37 +126,46 @@ impl fmt::Display for Username {
     }
 }
 
-/// An email address: one `@`, a non-empty local part, a dotted or local domain,
-/// no spaces or control characters. Deliverability is SES's business.
+/// An email address SES can deliver to: one `@`, a local part of 7-bit ASCII
+/// (SES has no SMTPUTF8, so a non-ASCII local part would fail on every mail),
+/// and a domain kept in its ASCII form (IDNA/punycode: `kim@bücher.example`
+/// is stored as `kim@xn--bcher-kva.example`). Deliverability is SES's business.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let valid = s.len() <= 254
-            && !has_control(s)
-            && !s.contains(char::is_whitespace)
-            && !s.contains(['<', '>', ',', ';', '"'])
-            && match s.split_once('@') {
-                Some((local, domain)) => {
-                    !local.is_empty()
-                        && local.len() <= 64
-                        && !domain.is_empty()
-                        && !domain.contains('@')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                }
-                None => false,
-            };
-        if valid {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(format!(
-                "`{}` is not a valid email address",
-                s.escape_debug()
-            ))
+        let invalid = || format!("`{}` is not a valid email address", s.escape_debug());
+        if s.len() > 254 || has_control(s) || s.contains(char::is_whitespace) {
+            return Err(invalid());
         }
+        let (local, domain) = s.split_once('@').ok_or_else(invalid)?;
+        if local.is_empty()
+            || local.len() > 64
+            || local.contains(['<', '>', ',', ';', '"', '\\', '(', ')', '[', ']', ':'])
+            || domain.is_empty()
+            || domain.contains('@')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
+            return Err(invalid());
+        }
+        if !local.is_ascii() {
+            return Err(format!(
+                "`{}`: the part before @ must be ASCII (SES cannot send to other addresses)",
+                s.escape_debug()
+            ));
+        }
+        let domain = idna::domain_to_ascii(domain).map_err(|_| invalid())?;
+        if domain.is_empty() || domain.len() > 253 || domain.contains(['@', '/', '%']) {
+            return Err(invalid());
+        }
+        let email = format!("{local}@{domain}");
+        if email.len() > 254 {
+            return Err(invalid());
+        }
+        Ok(Self(email))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -223,6 +232,33 @@ impl fmt::Debug for Password {
     }
 }
 
+/// A caller's credentials (HTTP Basic, or a login body). `Debug` redacts the password.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Password,
+}
+
+/// Resolves WSO2's username forms within `tenant`: `admin`, `admin@tenant`
+/// (the tenant-qualified form) and `REALM/admin`.
+pub fn resolve_username(tenant: &TenantDomain, name: &str) -> Option<UserRef> {
+    let mut name = name.trim();
+    if let Some((local, domain)) = name.rsplit_once('@') {
+        if domain.eq_ignore_ascii_case(tenant.as_str()) {
+            name = local;
+        }
+    }
+    let (realm, name) = match name.split_once('/') {
+        Some((realm, rest)) => (Realm::parse(realm).ok()?, rest),
+        None => (Realm::primary(), name),
+    };
+    Some(UserRef {
+        tenant: tenant.clone(),
+        realm,
+        username: Username::parse(name).ok()?,
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Admin,
@@ -274,6 +310,13 @@ mod tests {
     fn emails() {
         assert!(Email::parse("kim@example.com").is_ok());
         assert!(Email::parse("admin@localhost").is_ok());
+        assert_eq!(
+            Email::parse("kim@Bücher.example").unwrap().as_str(),
+            "kim@xn--bcher-kva.example",
+            "the domain is stored in its ASCII form"
+        );
+        let e = Email::parse("jürgen@example.com").unwrap_err();
+        assert!(e.contains("ASCII"), "a clear reason: {e}");
         for bad in [
             "kim",
             "@x.com",
@@ -282,9 +325,22 @@ mod tests {
             "kim@x@y",
             "k\n@x.com",
             "<a>@x",
+            "a\u{202e}b@x.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn username_forms() {
+        let t = TenantDomain::parse("example.com").unwrap();
+        let r = resolve_username(&t, "admin@example.com").unwrap();
+        assert_eq!(r.username.as_str(), "admin");
+        let r = resolve_username(&t, "kim@other.org").unwrap();
+        assert_eq!(r.username.as_str(), "kim@other.org");
+        let r = resolve_username(&t, "SECONDARY/kim").unwrap();
+        assert_eq!(r.realm.as_str(), "SECONDARY");
+        assert!(resolve_username(&t, "").is_none());
     }
 
     #[test]

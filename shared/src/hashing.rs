@@ -1,0 +1,85 @@
+//! argon2id on the blocking thread pool, so a hash never stalls the executor,
+//! and the dummy hash that makes an unknown user cost what a real one does.
+
+use std::sync::OnceLock;
+
+use anyhow::{anyhow, Context};
+
+use crate::model::domain::Password;
+use crate::model::password::{hash_blocking, recent, verify_blocking, PasswordHash};
+
+pub async fn hash_password(password: Password) -> anyhow::Result<PasswordHash> {
+    tokio::task::spawn_blocking(move || hash_blocking(&password).map_err(|e| anyhow!(e)))
+        .await
+        .context("hashing task failed")?
+}
+
+/// A hash of a random password, so that checking an unknown user (or a locked
+/// account) costs what checking a real one does.
+fn dummy_hash() -> &'static PasswordHash {
+    static DUMMY: OnceLock<PasswordHash> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let p = Password::new(uuid::Uuid::new_v4().to_string()).expect("non-empty");
+        hash_blocking(&p).expect("argon2 works")
+    })
+}
+
+/// Checks `candidate` against `stored`, or against a dummy hash when there is
+/// none, so both cases take one argon2id verification. `None` is never right.
+pub async fn verify_password(
+    candidate: Password,
+    stored: Option<PasswordHash>,
+) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || match &stored {
+        Some(h) => verify_blocking(&candidate, h).map_err(|e| anyhow!(e)),
+        None => verify_blocking(&candidate, dummy_hash())
+            .map(|_| false)
+            .map_err(|e| anyhow!(e)),
+    })
+    .await
+    .context("verification task failed")?
+}
+
+/// Whether `candidate` is the current password or one of the `n - 1` before it
+/// (`password.history = n`). One argon2 verification per remembered hash.
+pub async fn reuses_recent(
+    candidate: &Password,
+    current: &PasswordHash,
+    history: &[PasswordHash],
+    n: u32,
+) -> anyhow::Result<bool> {
+    for h in recent(current, history, n) {
+        if verify_password(candidate.clone(), Some(h.clone())).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_users_cost_one_verification_and_never_pass() {
+        let p = Password::new("correct horse battery".into()).unwrap();
+        let h = hash_password(p.clone()).await.unwrap();
+        assert!(verify_password(p.clone(), Some(h)).await.unwrap());
+        assert!(!verify_password(p, None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn reuse_is_found_in_the_current_and_recent_hashes_only() {
+        let pw = |s: &str| Password::new(s.into()).unwrap();
+        let (a, b, c) = (
+            hash_blocking(&pw("pw-a")).unwrap(),
+            hash_blocking(&pw("pw-b")).unwrap(),
+            hash_blocking(&pw("pw-c")).unwrap(),
+        );
+        let history = vec![b.clone(), c.clone()];
+        assert!(reuses_recent(&pw("pw-a"), &a, &history, 1).await.unwrap());
+        assert!(reuses_recent(&pw("pw-b"), &a, &history, 2).await.unwrap());
+        assert!(!reuses_recent(&pw("pw-c"), &a, &history, 2).await.unwrap());
+        assert!(!reuses_recent(&pw("pw-a"), &a, &history, 0).await.unwrap());
+    }
+}

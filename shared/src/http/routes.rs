@@ -1,0 +1,169 @@
+//! The route table: every path the service answers, its method, its endpoint
+//! and the Lambda function that serves it. Every path also answers with the
+//! tenant in front (`/t/{tenant}/...`). The watch router in `Cargo.toml`,
+//! `template.yaml`'s events and the test helper are checked against it (the
+//! `routes` API test), so they cannot drift.
+
+use lambda_http::http::Method;
+
+/// A Lambda function: a binary of `functions/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    RecoverPassword,
+    SetPassword,
+    ResendCode,
+    LockUser,
+    Login,
+    ResetPage,
+}
+
+impl Function {
+    pub const ALL: [Function; 6] = [
+        Function::RecoverPassword,
+        Function::SetPassword,
+        Function::ResendCode,
+        Function::LockUser,
+        Function::Login,
+        Function::ResetPage,
+    ];
+
+    /// The binary's name, as `cargo lambda` and the watch router know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::RecoverPassword => "recover-password",
+            Function::SetPassword => "set-password",
+            Function::ResendCode => "resend-code",
+            Function::LockUser => "lock-user",
+            Function::Login => "login",
+            Function::ResetPage => "reset-page",
+        }
+    }
+}
+
+/// What a route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    RecoverPassword,
+    SetPassword,
+    PasswordPolicy,
+    ResendCode,
+    LockUser,
+    Login,
+    ResetPage,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: Method,
+    /// Without the `/t/{tenant}` prefix; `{file}` matches one path segment.
+    pub path: &'static str,
+    pub endpoint: Endpoint,
+    pub function: Function,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    endpoint: Endpoint,
+    function: Function,
+) -> Route {
+    Route {
+        method,
+        path,
+        endpoint,
+        function,
+    }
+}
+
+pub const ROUTES: &[Route] = &[
+    route(
+        Method::POST,
+        "/api/identity/recovery/v0.9/recover-password",
+        Endpoint::RecoverPassword,
+        Function::RecoverPassword,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/recovery/v0.9/set-password",
+        Endpoint::SetPassword,
+        Function::SetPassword,
+    ),
+    route(
+        Method::GET,
+        "/api/identity/recovery/v0.9/password-policy",
+        Endpoint::PasswordPolicy,
+        Function::SetPassword,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/user/v1.0/resend-code",
+        Endpoint::ResendCode,
+        Function::ResendCode,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/user/v1.0/lock-user",
+        Endpoint::LockUser,
+        Function::LockUser,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/auth/v1.1/authenticate",
+        Endpoint::Login,
+        Function::Login,
+    ),
+    route(
+        Method::GET,
+        "/recovery/{file}",
+        Endpoint::ResetPage,
+        Function::ResetPage,
+    ),
+];
+
+/// The endpoint a path names (with or without the tenant prefix, after any
+/// stage or base path), whatever the method: a wrong method is the endpoint's
+/// own `405`.
+pub fn endpoint_of(path: &str) -> Option<Endpoint> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    ROUTES
+        .iter()
+        .find(|r| {
+            let want: Vec<&str> = r.path.split('/').filter(|s| !s.is_empty()).collect();
+            segs.len() >= want.len()
+                && segs[segs.len() - want.len()..]
+                    .iter()
+                    .zip(&want)
+                    .all(|(got, w)| w.starts_with('{') || got == w)
+        })
+        .map(|r| r.endpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_find_their_endpoint_with_or_without_tenant_and_stage() {
+        let e = |p| endpoint_of(p);
+        assert_eq!(
+            e("/api/identity/recovery/v0.9/set-password"),
+            Some(Endpoint::SetPassword)
+        );
+        assert_eq!(
+            e("/t/example.com/api/identity/recovery/v0.9/password-policy"),
+            Some(Endpoint::PasswordPolicy)
+        );
+        assert_eq!(
+            e("/prod/api/identity/auth/v1.1/authenticate"),
+            Some(Endpoint::Login)
+        );
+        assert_eq!(
+            e("/t/x/recovery/reset-password.js"),
+            Some(Endpoint::ResetPage)
+        );
+        assert_eq!(e("/api/identity/recovery/v0.9/nope"), None);
+        for f in Function::ALL {
+            assert!(ROUTES.iter().any(|r| r.function == f), "{f:?} has a route");
+        }
+    }
+}

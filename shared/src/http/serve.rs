@@ -1,0 +1,57 @@
+//! The one shape of every endpoint: parse the request, run the use case at
+//! the time read once here, present the answer or the refusal, and hold the
+//! answer to the timing floor where timing must not tell anything.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use lambda_http::{Body, Request, Response};
+
+use super::error::respond;
+use super::request::{trace_id, RequestError};
+use crate::error::UseCaseError;
+use crate::model::time::UnixTime;
+
+/// Which answers wait for the floor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pad {
+    /// Every answer: what happened (a mail, nothing) must not show in the timing.
+    Always(Duration),
+    /// Refusals only: a success may be fast, refusals all look alike.
+    Refusals(Duration),
+    Never,
+}
+
+/// Parses `req`, runs the use case, presents its answer. `describe` may give
+/// a refusal a description of the edge's own (policy violations as sentences).
+pub(crate) async fn serve<R, O, E, Fut>(
+    req: &Request,
+    pad: Pad,
+    parse: impl FnOnce(&Request) -> Result<R, RequestError>,
+    run: impl FnOnce(R, UnixTime) -> Fut,
+    present: impl FnOnce(O) -> Response<Body>,
+    describe: impl FnOnce(&E) -> Option<String>,
+) -> Response<Body>
+where
+    Fut: Future<Output = Result<O, E>>,
+    E: UseCaseError,
+{
+    let started = Instant::now();
+    let trace = trace_id(req);
+    let (res, refused) = match parse(req) {
+        Err(e) => (respond(&e, None, &trace), true),
+        Ok(r) => match run(r, crate::clock::now()).await {
+            Ok(o) => (present(o), false),
+            Err(e) => (respond(&e, describe(&e), &trace), true),
+        },
+    };
+    let floor = match pad {
+        Pad::Always(f) => Some(f),
+        Pad::Refusals(f) if refused => Some(f),
+        _ => None,
+    };
+    if let Some(rest) = floor.and_then(|f| f.checked_sub(started.elapsed())) {
+        tokio::time::sleep(rest).await;
+    }
+    res
+}

@@ -1,0 +1,207 @@
+//! Writes of a user's lock state: whatever a transition of `model::lock`
+//! decided, stored with one update that requires the stored state to be still
+//! the one the decision was made on. On a conflict the caller gets the user as
+//! it is now and decides again; no lock rule is written here.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+
+use super::base::{Saved, Store};
+use super::items::{self, lock_attributes, lock_unchanged, n, s};
+use crate::model::account::User;
+use crate::model::lock::Persist;
+use crate::model::password::PasswordHash;
+use crate::model::time::UnixTime;
+use crate::outbound::aws::sdk_err;
+
+/// What a login's write carries besides the lock state.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginWrite<'a> {
+    /// A fresh hash of the right password, when the stored one is weaker than today's.
+    pub rehash: Option<&'a PasswordHash>,
+    pub now: UnixTime,
+}
+
+/// An update expression under construction.
+#[derive(Default)]
+pub(crate) struct Update {
+    set: Vec<String>,
+    remove: Vec<String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Update {
+    pub(crate) fn set(&mut self, attr: &str, v: AttributeValue) {
+        // `:set_` keeps new values apart from the values conditions compare with.
+        self.set.push(format!("{attr} = :set_{attr}"));
+        self.values.insert(format!(":set_{attr}"), v);
+    }
+
+    pub(crate) fn remove(&mut self, attr: &str) {
+        self.remove.push(attr.to_string());
+    }
+
+    /// The new lock state, whole.
+    pub(crate) fn lock(&mut self, persist: &Persist) {
+        if let Persist::Write(state) = persist {
+            let (set, remove) = lock_attributes(state);
+            for (k, v) in set {
+                self.set(&k, v);
+            }
+            for k in remove {
+                self.remove(k);
+            }
+        }
+    }
+
+    pub(crate) fn value(&mut self, name: &str, v: AttributeValue) {
+        self.values.insert(name.to_string(), v);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
+
+    pub(crate) fn expression(&self) -> String {
+        let mut e = String::new();
+        if !self.set.is_empty() {
+            e.push_str("SET ");
+            e.push_str(&self.set.join(", "));
+        }
+        if !self.remove.is_empty() {
+            e.push_str(" REMOVE ");
+            e.push_str(&self.remove.join(", "));
+        }
+        e
+    }
+
+    pub(crate) fn values(self) -> HashMap<String, AttributeValue> {
+        self.values
+    }
+}
+
+impl Store {
+    /// Stores a login's decision on `user` (as read): nothing, a confirmation,
+    /// or the new lock state, with the login's bookkeeping.
+    pub async fn save_login(
+        &self,
+        user: &User,
+        persist: &Persist,
+        login: LoginWrite<'_>,
+    ) -> anyhow::Result<Saved> {
+        let mut u = Update::default();
+        if matches!(persist, Persist::Nothing) {
+            return Ok(Saved::Done);
+        }
+        u.lock(persist);
+        u.set("last_login_at", n(login.now.0));
+        if let Some(h) = login.rehash {
+            u.set("password_hash", s(h.as_phc()));
+            // Only over the hash the password was checked against: a reset
+            // that landed meanwhile is not undone by an old password.
+            u.value(":checked_hash", s(user.password_hash.as_phc()));
+            return self
+                .update_user(
+                    user,
+                    u,
+                    Some("password_hash = :checked_hash"),
+                    "UpdateItem login",
+                )
+                .await;
+        }
+        self.update_user(user, u, None, "UpdateItem login").await
+    }
+
+    /// Stores an admin lock or unlock decided on `user` (as read). An admin
+    /// lock also ends any recovery under way, whose key item then goes too.
+    pub async fn save_admin_lock(
+        &self,
+        user: &User,
+        persist: &Persist,
+        revoke_recovery: bool,
+    ) -> anyhow::Result<Saved> {
+        let mut u = Update::default();
+        u.lock(persist);
+        let revoked = user.recovery.as_ref().filter(|_| revoke_recovery);
+        if revoked.is_some() {
+            for attr in ["rk_hash", "rk_expires", "rk_callback"] {
+                u.remove(attr);
+            }
+        }
+        if u.is_empty() {
+            return Ok(Saved::Done);
+        }
+        let saved = self
+            .update_user(user, u, None, "UpdateItem admin lock")
+            .await?;
+        if let (Saved::Done, Some(r)) = (&saved, revoked) {
+            // The user item no longer names this key, so it cannot be used; the item goes too.
+            if let Err(e) = self
+                .client()
+                .delete_item()
+                .table_name(&self.tables().keys)
+                .key("pk", s(r.key_hash.as_str()))
+                .send()
+                .await
+            {
+                tracing::warn!(error = %sdk_err(e, "DeleteItem key"), "revoked key item left for TTL");
+            }
+        }
+        Ok(saved)
+    }
+
+    /// One update of `user`'s item, conditioned on its lock state being still
+    /// the one read (and on `extra`).
+    async fn update_user(
+        &self,
+        user: &User,
+        mut u: Update,
+        extra: Option<&str>,
+        what: &str,
+    ) -> anyhow::Result<Saved> {
+        let (unchanged, version) = lock_unchanged(&user.lock);
+        u.value(":read_lock_ver", version);
+        let mut condition = format!("attribute_exists(pk) AND {unchanged}");
+        if let Some(extra) = extra {
+            condition.push_str(" AND ");
+            condition.push_str(extra);
+        }
+        let res = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.user_ref.storage_key()))
+            .update_expression(u.expression())
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(u.values()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Saved::Done),
+            Err(e) => {
+                let now = match e.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                    _ => return Err(sdk_err(e, what)),
+                };
+                self.conflict(user, now).await
+            }
+        }
+    }
+
+    /// The user as stored now, after a failed condition: from the failure's
+    /// own answer where the store gave it, else read again.
+    pub(crate) async fn conflict(
+        &self,
+        user: &User,
+        item: Option<HashMap<String, AttributeValue>>,
+    ) -> anyhow::Result<Saved> {
+        let now = match item {
+            Some(item) => Some(items::user_from_item(&item)?),
+            None => self.get_user(&user.user_ref).await?,
+        };
+        Ok(Saved::Conflict(now.map(Box::new)))
+    }
+}
