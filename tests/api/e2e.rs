@@ -248,3 +248,58 @@ async fn lockout_and_admin_unlock_over_http() {
         .verify(v["token"].as_str().unwrap(), account_core::clock::now())
         .is_some());
 }
+
+/// A burst over HTTP across function instances (`cargo lambda watch
+/// --concurrency 4`): three wrong passwords released together, the right one
+/// a moment later. The wrong ones lock the account first, and the right one
+/// is refused like any try on a locked account. Repeated, so it is not luck.
+#[tokio::test]
+async fn a_burst_across_instances_cannot_outrun_the_lock() {
+    let app = spawn_app().await;
+    app.set(&[("lock.max_failed_attempts", "1")]).await;
+    let http = Http::new();
+    let path = format!("/t/{}/api/identity/auth/v1.1/authenticate", app.tenant);
+    for round in 0..3 {
+        let user = app.add_user(false).await;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let (client, url, barrier) = (
+                http.client.clone(),
+                format!("{}{path}", http.base),
+                barrier.clone(),
+            );
+            let auth = if i == 3 {
+                basic(user.username(), &user.password)
+            } else {
+                basic(user.username(), &format!("wrong-{i}"))
+            };
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                if i == 3 {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                let r = client
+                    .post(url)
+                    .header("authorization", auth)
+                    .send()
+                    .await
+                    .expect("answer");
+                (r.status().as_u16(), r.text().await.expect("body"))
+            }));
+        }
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.expect("task"));
+        }
+        for (status, text) in &answers {
+            assert_eq!(
+                (*status, error_code(text)),
+                (401, "17002".to_string()),
+                "round {round}: {answers:?}"
+            );
+        }
+        let stored = app.stored_user(&user).await;
+        assert_eq!(stored.lock.lock_count, 1, "round {round}");
+    }
+}

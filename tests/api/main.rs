@@ -5,6 +5,7 @@
 
 mod accountctl;
 mod captcha;
+mod contract;
 mod e2e;
 mod helpers;
 mod lock_model;
@@ -15,7 +16,7 @@ mod password_policy;
 mod rate_limit;
 mod recover_password;
 mod resend_code;
-mod routes;
+
 mod set_password;
 mod templates;
 mod timing;

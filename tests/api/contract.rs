@@ -1,6 +1,8 @@
-//! The route table is the one list of paths: the watch router in `Cargo.toml`
-//! and `template.yaml`'s events must say exactly what it says. (The test
-//! helper calls handlers through the table itself, `http::dispatch`.)
+//! What is written once and copied must not drift: the route table is the one
+//! list of paths (the watch router in `Cargo.toml` and `template.yaml`'s events
+//! must say exactly what it says; the test helper calls handlers through the
+//! table itself, `http::dispatch`), and the settings table the README shows is
+//! the one `model::settings` declares.
 
 use std::collections::BTreeSet;
 
@@ -78,4 +80,42 @@ fn the_template_events_are_the_route_table() {
             f.name()
         );
     }
+}
+
+#[test]
+fn the_readme_settings_table_is_the_declared_one() {
+    use account_core::model::settings::SETTINGS;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = readme
+        .split("| setting | default | what it does |")
+        .nth(1)
+        .expect("the settings table");
+    let rows: Vec<(String, String, String)> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let l = l.trim().trim_start_matches("| ").trim_end_matches(" |");
+            let (name, rest) = l.split_once(" | ").expect("three cells");
+            let (default, help) = rest.split_once(" | ").expect("three cells");
+            let unquote = |s: &str| s.trim_matches('`').replace("\\|", "|");
+            let default = if default == "(empty)" {
+                String::new()
+            } else {
+                unquote(default)
+            };
+            (unquote(name), default, help.to_string())
+        })
+        .collect();
+    let declared: Vec<(String, String, String)> = SETTINGS
+        .iter()
+        .map(|s| {
+            (
+                s.name.to_string(),
+                s.default.to_string(),
+                s.help.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, declared);
 }
