@@ -87,8 +87,27 @@ where
     (subscriber, ignored)
 }
 
-/// `targets` with every [`CAPPED`] target at INFO at most (or quieter, if asked).
-fn cap(mut targets: Targets) -> Targets {
+/// `targets` with every [`CAPPED`] target, and every target under one
+/// (`aws_smithy_runtime::client::orchestrator`), at INFO at most (or quieter,
+/// if asked): a more specific directive cannot lift the cap.
+fn cap(targets: Targets) -> Targets {
+    let under_cap = |t: &str| {
+        CAPPED
+            .iter()
+            .any(|c| t == *c || t.strip_prefix(c).is_some_and(|rest| rest.starts_with("::")))
+    };
+    let mut out = match targets.default_level() {
+        Some(level) => Targets::new().with_default(level),
+        None => Targets::new(),
+    };
+    for (target, level) in targets.iter() {
+        let level = if under_cap(target) {
+            level.min(LevelFilter::INFO)
+        } else {
+            level
+        };
+        out = out.with_target(target, level);
+    }
     for target in CAPPED {
         let level = [LevelFilter::INFO, LevelFilter::WARN, LevelFilter::ERROR]
             .into_iter()
@@ -97,9 +116,9 @@ fn cap(mut targets: Targets) -> Targets {
                     .is_some_and(|l| targets.would_enable(target, &l))
             })
             .unwrap_or(LevelFilter::OFF);
-        targets = targets.with_target(*target, level);
+        out = out.with_target(*target, level);
     }
-    targets
+    out
 }
 
 /// The filter the environment asks for, and a `RUST_LOG` value that could not be read.

@@ -31,6 +31,7 @@ const FLOORS: &[(&str, u8)] = &[
 /// What the pure floor must never name.
 const IMPURE: &[&str] = &[
     "aws_sdk",
+    "tracing",
     "aws_smithy",
     "tokio",
     "lambda_http",

@@ -133,3 +133,92 @@ async fn a_burst_cannot_outrun_the_lock() {
         assert_eq!(app.mails_to(&user.email).await.len(), 1, "one lock notice");
     }
 }
+
+/// The deterministic form of the burst: a right password decided on a state
+/// read before a lock landed is refused, because its confirmation is a write
+/// conditioned on that state.
+#[tokio::test]
+async fn a_right_password_decided_on_a_stale_read_is_refused_after_the_lock() {
+    use account_core::lockout::login::{check_password, LoginError};
+    use account_core::model::domain::Password;
+    use account_core::model::lock::LoginRefusal;
+    let app = spawn_app().await;
+    app.set(&[("lock.max_failed_attempts", "1")]).await;
+    let user = app.add_user(false).await;
+    let stale = app.stored_user(&user).await;
+    app.fail_logins(&user, 1).await; // another request locks the account
+    let (settings, _) = app
+        .app
+        .store
+        .load(&app.tenant, &[], &app.app.config.defaults)
+        .await
+        .unwrap();
+    let right = Password::new(user.password.clone()).unwrap();
+    let res = check_password(
+        &app.app.store,
+        &app.app.mailer,
+        &settings,
+        Some(stale.clone()),
+        right.clone(),
+        account_core::clock::now(),
+    )
+    .await;
+    assert!(
+        matches!(
+            res,
+            Err(LoginError::Refused(LoginRefusal::InvalidCredentials))
+        ),
+        "{res:?}"
+    );
+
+    // A reset that lands after the read: the old password is wrong now.
+    let other = app.add_user(false).await;
+    let stale = app.stored_user(&other).await;
+    let key = app.recovery_key(&other).await;
+    assert_eq!(
+        app.set_password(&key, "After-The-Read-2026").await.status,
+        200
+    );
+    let old = Password::new(other.password.clone()).unwrap();
+    let res = check_password(
+        &app.app.store,
+        &app.app.mailer,
+        &settings,
+        Some(stale),
+        old,
+        account_core::clock::now(),
+    )
+    .await;
+    assert!(matches!(res, Err(LoginError::Refused(_))), "{res:?}");
+}
+
+/// An admin lock decided on a read taken before a recovery started does not
+/// leave that recovery's key working: the write is conditioned on the key read.
+#[tokio::test]
+async fn an_admin_lock_on_a_stale_read_still_ends_the_recovery() {
+    use account_core::store::Saved;
+    let app = spawn_app().await;
+    let admin = app.add_user(true).await;
+    let user = app.add_user(false).await;
+    let stale = app.stored_user(&user).await;
+    let key = app.recovery_key(&user).await; // lands after the read
+    let d = stale.lock.admin_lock("race", account_core::clock::now());
+    let saved = app
+        .app
+        .store
+        .save_admin_lock(&stale, &d.persist, true)
+        .await
+        .unwrap();
+    let Saved::Conflict(Some(now)) = saved else {
+        panic!("the stale write must not land: {saved:?}")
+    };
+    assert!(
+        now.recovery.is_some(),
+        "decided again on the user with the key"
+    );
+    // Through the endpoint, the key is revoked.
+    assert_eq!(app.lock_user(&admin, &user, true, "race").await.status, 200);
+    app.set_password(&key, "Locked-Out-Passw0rd")
+        .await
+        .assert_error(400, "18001");
+}

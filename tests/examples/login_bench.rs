@@ -56,6 +56,20 @@ async fn main() {
     }
     report("login, in process (DynamoDB Local)", inproc);
 
+    // Wrong passwords one after another, on a tenant that locks after 1000.
+    app.set(&[("lock.max_failed_attempts", "1000")]).await;
+    let mut failed = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        assert_eq!(
+            app.login(user.username(), "wrong-password").await.status,
+            401
+        );
+        failed.push(t.elapsed());
+    }
+    report("failed login, in process (DynamoDB Local)", failed);
+    app.set(&[("lock.max_failed_attempts", "5")]).await;
+
     if let Some(base) = base {
         let client = reqwest::Client::new();
         let url = format!(

@@ -18,7 +18,7 @@ use crate::model::settings::TenantSettings;
 use crate::model::templates::{Placeholder, TemplateName};
 use crate::model::time::UnixTime;
 use crate::races::{backoff, MAX_ROUNDS};
-use crate::store::{LoginWrite, Saved, Store};
+use crate::store::{LoginWrite, Saved, Store, Write};
 use crate::tokens::TokenIssuer;
 
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +110,6 @@ pub async fn check_password(
         return Err(refused(LoginOutcome::Locked(lock)));
     }
     let mut checked: Option<Checked> = None;
-    let mut rehash: Option<PasswordHash> = None;
     for round in 0..MAX_ROUNDS {
         if round > 0 {
             backoff(round).await;
@@ -129,18 +128,7 @@ pub async fn check_password(
             }
         };
         let decision = user.lock.login(&settings.lock, right, now);
-        if decision.outcome == LoginOutcome::Success
-            && rehash.is_none()
-            && needs_rehash(&user.password_hash)
-        {
-            rehash = Some(hash_password(password.clone()).await?);
-        }
-        let write = LoginWrite {
-            rehash: rehash
-                .as_ref()
-                .filter(|_| decision.outcome == LoginOutcome::Success),
-            now,
-        };
+        let write = LoginWrite { right, now };
         match store.save_login(&user, &decision.persist, write).await? {
             Saved::Conflict(Some(now_stored)) => {
                 user = *now_stored;
@@ -153,10 +141,8 @@ pub async fn check_password(
         }
         match decision.outcome {
             LoginOutcome::Success => {
-                if write.rehash.is_some() {
-                    tracing::info!("password hash upgraded");
-                }
-                tracing::info!(outcome = "ok", "login");
+                upgrade(store, &user, password).await;
+                tracing::info!(outcome = "ok", rounds = round + 1, "login");
                 return Ok(user);
             }
             LoginOutcome::Locked(lock) => {
@@ -167,7 +153,12 @@ pub async fn check_password(
                 );
             }
             LoginOutcome::Counted { failed_attempts } => {
-                tracing::info!(outcome = "wrong_password", failed_attempts, "login refused");
+                tracing::info!(
+                    outcome = "wrong_password",
+                    failed_attempts,
+                    rounds = round + 1,
+                    "login refused"
+                );
             }
             LoginOutcome::NotCounted => {
                 tracing::info!(outcome = "wrong_password", "login refused (lockout off)");
@@ -181,6 +172,27 @@ pub async fn check_password(
     }
     tracing::warn!(outcome = "busy", user_id = %user.id, "login gave up after racing requests");
     Err(LoginError::Busy)
+}
+
+/// After a login has been decided right: a hash stored with weaker parameters
+/// than today's is replaced (only then: a refusal never pays for a second hash,
+/// so the time of an answer says nothing about the password).
+async fn upgrade(store: &Store, user: &User, password: Password) {
+    if !needs_rehash(&user.password_hash) {
+        return;
+    }
+    let stronger = match hash_password(password).await {
+        Ok(h) => h,
+        Err(e) => return tracing::error!(error = %e, "password hash not upgraded"),
+    };
+    match store
+        .upgrade_hash(user, &user.password_hash, &stronger)
+        .await
+    {
+        Ok(Write::Done) => tracing::info!("password hash upgraded"),
+        Ok(Write::Conflict) => tracing::info!("password changed meanwhile; hash left as it is"),
+        Err(e) => tracing::error!(error = %e, "password hash not upgraded"),
+    }
 }
 
 async fn notify_lock(

@@ -158,19 +158,10 @@ impl Compile for WholeMatch {
 }
 
 impl CallbackRegex {
-    /// A pattern that no longer compiles matches nothing (fail closed, and logged).
+    /// A pattern that no longer compiles matches nothing (fail closed; the
+    /// recovery gate logs it, from [`Lazy::compiled`]).
     pub fn allows(&self, url: &CallbackUrl) -> bool {
-        match self.compiled() {
-            Ok(re) => re.0.is_match(url.as_str()),
-            Err(e) => {
-                tracing::error!(
-                    pattern = self.as_str(),
-                    error = e,
-                    "callback regex does not compile"
-                );
-                false
-            }
-        }
+        self.compiled().is_ok_and(|re| re.0.is_match(url.as_str()))
     }
 }
 

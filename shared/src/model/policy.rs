@@ -31,6 +31,25 @@ pub struct PasswordSettings {
     pub guidelines: Vec<String>,
 }
 
+impl PasswordSettings {
+    /// The patterns that do not compile, with why: stored settings that no
+    /// longer pass the write-time check (each refuses every password).
+    pub fn broken_patterns(&self) -> Vec<(&'static str, &str, String)> {
+        [
+            ("password.regex", &self.regex),
+            ("password.pattern", &self.pattern),
+        ]
+        .into_iter()
+        .filter_map(|(name, p)| {
+            let p = p.as_ref()?;
+            p.compiled()
+                .err()
+                .map(|e| (name, p.as_str(), e.to_string()))
+        })
+        .collect()
+    }
+}
+
 /// A rule a password breaks. The edge turns these into the sentences a user reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
@@ -282,15 +301,9 @@ fn pattern_verdict(
     password: &str,
     broken: impl FnOnce() -> Violation,
 ) -> Option<Violation> {
+    // Stored settings passed the compile check when written; fail closed if one
+    // no longer does (set-password logs it, from `broken_patterns`).
     let verdict = pattern.compiled().map(|re| re.matches(password));
-    if let Err(e) = verdict {
-        // Stored settings passed this check when written; fail closed if one no longer does.
-        tracing::error!(
-            pattern = pattern.as_str(),
-            error = e,
-            "password pattern does not compile"
-        );
-    }
     match verdict {
         Ok(Ok(true)) => None,
         Ok(Ok(false)) => Some(broken()),

@@ -154,6 +154,14 @@ pub(crate) async fn admit(
     if !settings.recovery.enabled {
         return Err(RecoveryError::Disabled);
     }
+    if let Err(e) = settings.recovery.callback_regex.compiled() {
+        // Stored before today's checks, or edited by hand: it matches nothing.
+        tracing::error!(
+            pattern = settings.recovery.callback_regex.as_str(),
+            error = e,
+            "recovery.callback_regex does not compile; only the default callback is used"
+        );
+    }
     if let Some(secret) = &settings.recovery.captcha {
         ports
             .captcha

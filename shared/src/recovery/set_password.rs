@@ -17,11 +17,17 @@ use crate::model::time::UnixTime;
 use crate::races::{backoff, MAX_ROUNDS};
 use crate::store::{Consumed, Store};
 
-#[derive(Debug)]
 pub struct SetPasswordRequest {
     /// As the caller sent it; a string that cannot be one of our keys is just an unknown key.
     pub key: String,
     pub password: Password,
+}
+
+/// Without the key: it may be a real one.
+impl std::fmt::Debug for SetPasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetPasswordRequest").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -39,9 +45,10 @@ pub enum SetPasswordError {
     /// Every rule broken; the edge renders the sentences.
     #[error("The password does not meet the policy.")]
     Policy(Vec<Violation>),
-    /// One of the last `n` passwords; the key, still usable, goes back in the answer.
+    /// One of the last `n` passwords; the key goes back in the answer while it
+    /// is still usable (not after the refusal that used up its tries).
     #[error("The password was used recently.")]
-    Reused { n: u32, key: String },
+    Reused { n: u32, key: Option<RecoveryKey> },
     #[error("The account is busy; try again.")]
     Busy,
     #[error(transparent)]
@@ -67,7 +74,7 @@ impl UseCaseError for SetPasswordError {
     }
     fn details(&self) -> Vec<(&'static str, String)> {
         match self {
-            SetPasswordError::Reused { key, .. } => vec![("key", key.clone())],
+            SetPasswordError::Reused { key: Some(key), .. } => vec![("key", key.expose())],
             _ => Vec::new(),
         }
     }
@@ -103,6 +110,16 @@ pub async fn set_password(
         .ok_or(SetPasswordError::InvalidKey)?;
     let rules = &settings.password;
     let broken = violations(rules, &req.password, &user.user_ref.username);
+    if broken.contains(&Violation::TooComplex) {
+        for (name, pattern, error) in rules.broken_patterns() {
+            tracing::error!(
+                setting = name,
+                pattern,
+                error,
+                "a stored password pattern does not compile"
+            );
+        }
+    }
     let refusal = if !broken.is_empty() {
         Some(SetPasswordError::Policy(broken))
     } else if rules.history > 0
@@ -116,19 +133,22 @@ pub async fn set_password(
     {
         Some(SetPasswordError::Reused {
             n: rules.history,
-            key: key.expose(),
+            key: Some(key.clone()),
         })
     } else {
         None
     };
     if let Some(refusal) = refusal {
         // Counted before it is answered; past the limit the key is gone.
-        let Some(refused) = store.count_refusal(&hash).await? else {
+        let Some(refused) = store.count_refusal(&hash, record.refused).await? else {
             return Err(SetPasswordError::InvalidKey);
         };
         if refused >= MAX_REFUSED_TRIES {
             store.revoke_key(&user.user_ref, &hash).await?;
             tracing::info!(outcome = "key_revoked", refused, "password refused");
+            if let SetPasswordError::Reused { n, .. } = refusal {
+                return Err(SetPasswordError::Reused { n, key: None });
+            }
         } else {
             tracing::info!(outcome = "refused", refused, "password refused");
         }
@@ -137,6 +157,10 @@ pub async fn set_password(
     let new_hash = hash_password(req.password).await?;
     let mut round = 0;
     loop {
+        // An admin lock ends recovery: a key that outlived one by a race is refused here too.
+        if user.lock.is_admin_locked() {
+            return Err(SetPasswordError::InvalidKey);
+        }
         let history = next_history(&user.password_hash, &user.password_history, rules.history);
         let lock = user.lock.password_reset();
         match store

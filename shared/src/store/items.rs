@@ -139,11 +139,17 @@ pub(crate) fn history_value(h: &[PasswordHash]) -> AttributeValue {
 pub(crate) fn user_from_item(item: &Item) -> anyhow::Result<User> {
     let user_ref = parse_pk(get_s(item, "pk")?, get_s(item, "username")?)?;
     let roles = match item.get("roles") {
+        None => Vec::new(),
         Some(AttributeValue::L(l)) => l
             .iter()
-            .filter_map(|v| v.as_s().ok().and_then(|r| Role::parse(r)))
-            .collect(),
-        _ => Vec::new(),
+            .map(|v| {
+                v.as_s()
+                    .ok()
+                    .and_then(|r| Role::parse(r))
+                    .ok_or_else(|| anyhow!("roles holds an unknown role"))
+            })
+            .collect::<anyhow::Result<_>>()?,
+        Some(_) => return Err(anyhow!("roles is not a list")),
     };
     let admin_lock = match opt_n(item, "admin_lock_at")? {
         Some(at) => Some(AdminLock {
@@ -167,14 +173,20 @@ pub(crate) fn user_from_item(item: &Item) -> anyhow::Result<User> {
             expires_at: UnixTime(exp),
             callback: opt_s(item, "rk_callback")?.unwrap_or_default().to_string(),
         }),
-        _ => None,
+        (None, None) => None,
+        _ => {
+            return Err(anyhow!(
+                "a recovery key without its expiry, or the other way round"
+            ))
+        }
     };
     Ok(User {
         id: Uuid::parse_str(get_s(item, "user_id")?).context("user_id")?,
-        email: Email::parse(get_s(item, "email")?).map_err(|e| anyhow!(e))?,
+        email: Email::from_stored(get_s(item, "email")?.to_string()),
         roles,
         password_hash: PasswordHash::from_phc(get_s(item, "password_hash")?.to_string()),
         password_history: match item.get("password_history") {
+            None => Vec::new(),
             Some(AttributeValue::L(l)) => l
                 .iter()
                 .map(|v| {
@@ -183,7 +195,8 @@ pub(crate) fn user_from_item(item: &Item) -> anyhow::Result<User> {
                         .map_err(|_| anyhow!("password_history entry"))
                 })
                 .collect::<anyhow::Result<_>>()?,
-            _ => Vec::new(),
+            // An empty history would quietly switch the history rule off.
+            Some(_) => return Err(anyhow!("password_history is not a list")),
         },
         lock: LockState {
             version: count(item, "lock_ver")?,
@@ -360,6 +373,16 @@ mod tests {
         );
         assert!(with("lock_count", n(1u64 << 40)).is_err());
         assert!(with("lock_ver", n("x")).is_err());
+        assert!(with("roles", s("admin")).is_err(), "not a list");
+        assert!(
+            with("roles", AttributeValue::L(vec![s("root")])).is_err(),
+            "unknown role"
+        );
+        assert!(with("password_history", s("x")).is_err());
+        assert!(
+            with("rk_hash", s("abc")).is_err(),
+            "a key without its expiry"
+        );
     }
 
     #[test]

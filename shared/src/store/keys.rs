@@ -3,10 +3,10 @@
 
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{
-    Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
-use super::base::{conditional, Saved, Store, Write};
+use super::base::{Saved, Store, Write};
 use super::items::KeyRecord;
 use super::items::{self, lock_unchanged, n, s};
 use super::users::Update;
@@ -156,26 +156,37 @@ impl Store {
         )
     }
 
-    /// Counts one refused password against a key; `None` when the key is gone
-    /// or has had its [`MAX_REFUSED_TRIES`] already. The count after this one otherwise.
-    pub async fn count_refusal(&self, hash: &KeyHash) -> anyhow::Result<Option<u32>> {
-        let res = self
-            .client()
-            .update_item()
-            .table_name(&self.tables().keys)
-            .key("pk", s(hash.as_str()))
-            .update_expression("ADD refused :one")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(refused) OR refused < :max)",
+    /// Counts one refused password against a key read with `read` refusals;
+    /// `None` when the key is gone or has had its [`MAX_REFUSED_TRIES`] already,
+    /// else at least the count after this one (`read + 1`; concurrent refusals
+    /// may have added more, and the stored count never passes the limit). A
+    /// one-operation transaction rather than an UpdateItem: set-password already
+    /// links transactions, and another operation costs its bootstrap ~20 KB.
+    pub async fn count_refusal(&self, hash: &KeyHash, read: u32) -> anyhow::Result<Option<u32>> {
+        let op = TransactWriteItem::builder()
+            .update(
+                aws_sdk_dynamodb::types::Update::builder()
+                    .table_name(&self.tables().keys)
+                    .key("pk", s(hash.as_str()))
+                    .update_expression("ADD refused :one")
+                    .condition_expression(
+                        "attribute_exists(pk) AND (attribute_not_exists(refused) OR refused < :max)",
+                    )
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":max", n(MAX_REFUSED_TRIES))
+                    .build()
+                    .context("count refusal")?,
             )
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(MAX_REFUSED_TRIES))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await;
-        conditional(res, "UpdateItem key refusal")?
-            .map(|out| items::count(&out.attributes.unwrap_or_default(), "refused"))
-            .transpose()
+            .build();
+        Ok(
+            match self
+                .transact(vec![op], "TransactWriteItems key refusal")
+                .await?
+            {
+                Ok(()) => Some(read.saturating_add(1)),
+                Err(_) => None,
+            },
+        )
     }
 
     /// Uses a key once: deletes it (it must still exist) and sets the new

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
-use super::base::{Saved, Store};
+use super::base::{conditional, Saved, Store, Write};
 use super::items::{self, lock_attributes, lock_unchanged, n, s};
 use crate::model::account::User;
 use crate::model::lock::Persist;
@@ -18,9 +18,10 @@ use crate::outbound::aws::sdk_err;
 
 /// What a login's write carries besides the lock state.
 #[derive(Debug, Clone, Copy)]
-pub struct LoginWrite<'a> {
-    /// A fresh hash of the right password, when the stored one is weaker than today's.
-    pub rehash: Option<&'a PasswordHash>,
+pub struct LoginWrite {
+    /// The password was right: the write holds only while the stored hash is
+    /// still the one it was checked against (a reset meanwhile makes it fail).
+    pub right: bool,
     pub now: UnixTime,
 }
 
@@ -89,33 +90,47 @@ impl Store {
         &self,
         user: &User,
         persist: &Persist,
-        login: LoginWrite<'_>,
+        login: LoginWrite,
     ) -> anyhow::Result<Saved> {
-        let mut u = Update::default();
         if matches!(persist, Persist::Nothing) {
             return Ok(Saved::Done);
         }
+        let mut u = Update::default();
         u.lock(persist);
         u.set("last_login_at", n(login.now.0));
-        if let Some(h) = login.rehash {
-            u.set("password_hash", s(h.as_phc()));
-            // Only over the hash the password was checked against: a reset
-            // that landed meanwhile is not undone by an old password.
+        let checked = login.right.then(|| {
             u.value(":checked_hash", s(user.password_hash.as_phc()));
-            return self
-                .update_user(
-                    user,
-                    u,
-                    Some("password_hash = :checked_hash"),
-                    "UpdateItem login",
-                )
-                .await;
-        }
-        self.update_user(user, u, None, "UpdateItem login").await
+            "password_hash = :checked_hash"
+        });
+        self.update_user(user, u, checked, "UpdateItem login").await
+    }
+
+    /// Replaces the hash a right password was just checked against with a
+    /// stronger one, unless the password changed meanwhile (then nothing).
+    pub async fn upgrade_hash(
+        &self,
+        user: &User,
+        checked: &PasswordHash,
+        stronger: &PasswordHash,
+    ) -> anyhow::Result<Write> {
+        let res = self
+            .client()
+            .update_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.user_ref.storage_key()))
+            .update_expression("SET password_hash = :new")
+            .condition_expression("password_hash = :checked")
+            .expression_attribute_values(":new", s(stronger.as_phc()))
+            .expression_attribute_values(":checked", s(checked.as_phc()))
+            .send()
+            .await;
+        Ok(conditional(res, "UpdateItem upgrade hash")?.map_or(Write::Conflict, |_| Write::Done))
     }
 
     /// Stores an admin lock or unlock decided on `user` (as read). An admin
-    /// lock also ends any recovery under way, whose key item then goes too.
+    /// lock also ends any recovery under way, whose key item then goes too;
+    /// the write requires the recovery to be still the one read, so a key
+    /// issued meanwhile is found and revoked on the next round.
     pub async fn save_admin_lock(
         &self,
         user: &User,
@@ -131,10 +146,20 @@ impl Store {
             }
         }
         if u.is_empty() {
+            // Already locked as asked, and no recovery to end: an admin-locked
+            // account gets no new key (issue_key is conditioned on the lock state).
             return Ok(Saved::Done);
         }
+        let recovery_as_read = match (revoke_recovery, &user.recovery) {
+            (false, _) => None,
+            (true, Some(r)) => {
+                u.value(":read_rk", s(r.key_hash.as_str()));
+                Some("rk_hash = :read_rk")
+            }
+            (true, None) => Some("attribute_not_exists(rk_hash)"),
+        };
         let saved = self
-            .update_user(user, u, None, "UpdateItem admin lock")
+            .update_user(user, u, recovery_as_read, "UpdateItem admin lock")
             .await?;
         if let (Saved::Done, Some(r)) = (&saved, revoked) {
             // The user item no longer names this key, so it cannot be used; the item goes too.
