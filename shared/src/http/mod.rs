@@ -12,7 +12,7 @@ pub mod routes;
 mod serve;
 
 pub use entry::{dispatch, set_password_function};
-pub use error::{respond, sentences, ErrorBody};
+pub use error::{respond, sentences};
 pub use lockout::{lock_user, login};
 pub use page::reset_page;
 pub use recovery::{password_policy, recover_password, resend_code, set_password};

@@ -77,7 +77,6 @@ struct Checked {
 
 /// Checks `password` for `user` as read in this request (`None`: no such
 /// user), keeping the lockout's books. Returns the user these credentials prove.
-#[tracing::instrument(skip_all)]
 pub async fn check_password(
     store: &Store,
     mailer: &Mailer,

@@ -70,7 +70,6 @@ impl CaptchaVerifier {
     }
 
     /// Passes when the verifier accepts `token` for `secret`.
-    #[tracing::instrument(skip_all)]
     pub async fn check(
         &self,
         secret: &CaptchaSecret,

@@ -80,7 +80,6 @@ impl UseCaseError for SetPasswordError {
     }
 }
 
-#[tracing::instrument(skip_all)]
 pub async fn set_password(
     store: &Store,
     mailer: &Mailer,

@@ -112,14 +112,19 @@ impl Store {
                 .build()
                 .context("settings key")?,
         )]);
-        let mut user_keys: Vec<String> = users.iter().map(|u| u.storage_key()).collect();
-        user_keys.sort_unstable();
-        user_keys.dedup(); // BatchGetItem refuses a key asked for twice.
-        if !user_keys.is_empty() {
+        let user_keys: Vec<String> = users.iter().map(|u| u.storage_key()).collect();
+        let mut distinct: Vec<&String> = Vec::with_capacity(user_keys.len());
+        for k in &user_keys {
+            // BatchGetItem refuses a key asked for twice.
+            if !distinct.contains(&k) {
+                distinct.push(k);
+            }
+        }
+        if !distinct.is_empty() {
             request.insert(
                 self.tables.users.clone(),
                 KeysAndAttributes::builder()
-                    .set_keys(Some(user_keys.iter().cloned().map(key).collect()))
+                    .set_keys(Some(distinct.into_iter().cloned().map(key).collect()))
                     .consistent_read(true)
                     .build()
                     .context("user keys")?,
@@ -153,15 +158,18 @@ impl Store {
             Some(item) => settings_of(tenant, item, defaults)?,
             None => defaults.clone(),
         };
-        let mut by_key: HashMap<String, User> = HashMap::new();
-        for item in found.get(&self.tables.users).into_iter().flatten() {
-            let user = items::user_from_item(item)?;
-            by_key.insert(user.user_ref.storage_key(), user);
-        }
-        let users = users
+        // A few items at most: each asked-for key finds its own by a scan.
+        let items = found.get(&self.tables.users).map_or(&[][..], Vec::as_slice);
+        let users = user_keys
             .iter()
-            .map(|u| by_key.get(&u.storage_key()).cloned())
-            .collect();
+            .map(|k| {
+                items
+                    .iter()
+                    .find(|i| i.get("pk").and_then(|v| v.as_s().ok()) == Some(k))
+                    .map(items::user_from_item)
+                    .transpose()
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok((settings, users))
     }
 
