@@ -12,37 +12,71 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `(path, function)` of every route, with and without the tenant prefix.
-fn table() -> BTreeSet<(String, String)> {
+/// `(path, method, function)` of every route, with and without the tenant prefix.
+fn table() -> BTreeSet<(String, String, String)> {
     ROUTES
         .iter()
         .flat_map(|r| {
-            let f = r.function.name().to_string();
+            let (m, f) = (r.method.to_string(), r.function.name().to_string());
             [
-                (r.path.to_string(), f.clone()),
-                (format!("/t/{{tenant}}{}", r.path), f),
+                (r.path.to_string(), m.clone(), f.clone()),
+                (format!("/t/{{tenant}}{}", r.path), m, f),
             ]
         })
         .collect()
 }
 
-#[test]
-fn the_watch_router_is_the_route_table() {
+/// The watch router: a path to a function (every method), or to a function per method.
+fn router() -> Vec<(String, Option<String>, String)> {
     let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let section = toml
         .split("[workspace.metadata.lambda.watch.router]")
         .nth(1)
         .expect("router section");
-    let router: BTreeSet<(String, String)> = section
-        .lines()
-        .take_while(|l| !l.trim_start().starts_with('['))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let unquote = |s: &str| s.trim().trim_matches('"').to_string();
-            (unquote(k), unquote(v))
-        })
-        .collect();
-    assert_eq!(router, table());
+    let mut out = Vec::new();
+    for line in section.lines().take_while(|l| !l.trim_start().starts_with('[')) {
+        let Some((k, v)) = line.split_once(" = ") else {
+            continue;
+        };
+        let path = k.trim().trim_matches('"').to_string();
+        let v = v.trim();
+        if let Some(list) = v.strip_prefix('[') {
+            for entry in list.trim_end_matches(']').split('}') {
+                let field = |name: &str| {
+                    entry
+                        .split(&format!("{name} = \""))
+                        .nth(1)
+                        .and_then(|rest| rest.split('"').next())
+                        .map(str::to_string)
+                };
+                if let (Some(m), Some(f)) = (field("method"), field("function")) {
+                    out.push((path.clone(), Some(m), f));
+                }
+            }
+        } else {
+            out.push((path, None, v.trim_matches('"').to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_watch_router_is_the_route_table() {
+    let router = router();
+    let routed = |path: &str, method: &str| {
+        router
+            .iter()
+            .find(|(p, m, _)| p == path && m.as_deref() == Some(method))
+            .or_else(|| router.iter().find(|(p, m, _)| p == path && m.is_none()))
+            .map(|(_, _, f)| f.clone())
+    };
+    for (path, method, function) in table() {
+        assert_eq!(routed(&path, &method), Some(function), "{method} {path}");
+    }
+    let paths: BTreeSet<String> = table().into_iter().map(|(p, _, _)| p).collect();
+    for (path, _, _) in &router {
+        assert!(paths.contains(path), "{path} is routed but not in the route table");
+    }
 }
 
 #[test]
@@ -64,14 +98,11 @@ fn the_template_events_are_the_route_table() {
             path = None;
         }
     }
-    assert_eq!(found, table());
-    for r in ROUTES {
-        assert!(
-            methods.contains(&(r.path.to_string(), r.method.to_string())),
-            "{} {}",
-            r.method,
-            r.path
-        );
+    let paths: BTreeSet<(String, String)> =
+        table().into_iter().map(|(p, _, f)| (p, f)).collect();
+    assert_eq!(found, paths);
+    for (path, method, _) in table() {
+        assert!(methods.contains(&(path.clone(), method.clone())), "{method} {path}");
     }
     for f in Function::ALL {
         assert!(

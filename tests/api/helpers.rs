@@ -336,10 +336,10 @@ impl TestApp {
         source_ip: Option<&str>,
     ) -> TestResponse {
         use lambda_http::RequestExt;
-        let mut b = http::Request::builder()
-            .method(method)
-            .uri(path_and_query)
-            .header("content-type", "application/json");
+        let mut b = http::Request::builder().method(method).uri(path_and_query);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            b = b.header("content-type", "application/json");
+        }
         for (k, v) in headers {
             b = b.header(*k, v);
         }
@@ -371,6 +371,21 @@ impl TestApp {
             headers: parts.headers,
             body,
         }
+    }
+
+    /// Posts a form as a browser without JavaScript does.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let headers = [(
+            "content-type",
+            "application/x-www-form-urlencoded".to_string(),
+        )];
+        self.call_with("POST", path, body, &headers, Some("203.0.113.7"))
+            .await
     }
 
     pub async fn recover(&self, user: &TestUser) -> TestResponse {
@@ -474,6 +489,17 @@ pub async fn mails_to(http: &reqwest::Client, email: &str) -> Vec<Mail> {
         .collect();
     mails.sort_by_key(|(at, _)| *at);
     mails.into_iter().map(|(_, m)| m).collect()
+}
+
+/// `application/x-www-form-urlencoded` for one value.
+pub fn form_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn sha256_hex(s: &str) -> String {

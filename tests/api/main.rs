@@ -5,6 +5,7 @@
 
 mod accountctl;
 mod captcha;
+mod compat;
 mod contract;
 mod e2e;
 mod helpers;

@@ -1,6 +1,8 @@
 // The reset-password page in a real browser: a user asks for a reset, opens the
 // link from the mail that arrived, is refused a weak password, sets a good one
 // with the keyboard alone, and logs in with it; an expired link offers a new one.
+// Both with JavaScript on and with JavaScript disabled in Chromium, where the
+// page is plain HTML forms that post and get the page back.
 // Run by infra/test.sh with the functions served at E2E_BASE_URL.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -77,7 +79,7 @@ test("a user resets the password from the mailed link, with the keyboard alone",
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } }); // a phone
   const page = await context.newPage();
   const requests = [];
-  page.on("request", (r) => requests.push({ url: r.url(), body: r.postData() || "", headers: r.headers() }));
+  page.on("request", (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() || "", headers: r.headers() }));
   const response = await page.goto(link);
   assert.match(response.headers()["content-security-policy"], /default-src 'none'/);
   assert.equal(response.headers()["referrer-policy"], "no-referrer");
@@ -116,9 +118,10 @@ test("a user resets the password from the mailed link, with the keyboard alone",
   const withKey = requests.filter((r) => r.url.includes(key) || r.body.includes(key));
   assert.deepEqual([...new Set(withKey.map((r) => new URL(r.url).pathname))], [
     `/t/${tenant}/recovery/reset-password`, // the link itself
+    `/t/${tenant}/api/identity/recovery/v0.9/validate-code`, // the link checked on arrival
     `/t/${tenant}/api/identity/recovery/v0.9/set-password`, // the refused and the accepted attempt
   ]);
-  assert.ok(withKey.slice(1).every((r) => r.url.endsWith("/set-password")), "only POSTs to set-password carry it");
+  assert.ok(withKey.slice(1).every((r) => r.method === "POST" && !r.url.includes(key)), "only POST bodies carry it");
   assert.ok(requests.every((r) => !r.headers.referer), "no Referer header");
   await context.close();
 
@@ -152,4 +155,71 @@ test("an expired link says so and sends a new one", async () => {
   assert.equal(mails.length, 2, "a new link was mailed");
   assert.ok(linkIn(mails[1]).link.startsWith(`${base}/t/${tenant}/recovery/reset-password?`));
   await page.close();
+});
+
+test("without JavaScript the page is a form that posts, and every answer is a page", async () => {
+  const tenant = tenantWithPage();
+  const user = addUser(tenant);
+  await requestReset(tenant, user.username);
+  const { link, key } = linkIn((await mailsTo(user.email))[0]);
+
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const requests = [];
+  page.on("request", (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() || "", headers: r.headers() }));
+  await page.goto(link);
+  assert.equal(await page.isVisible("#reset"), true);
+  assert.equal(await page.isVisible("#toggle"), false, "the toggle needs JavaScript");
+
+  // A refused password: the page comes back with the rule and the form (key included).
+  await page.fill("#password", "password1");
+  await page.fill("#confirm", "password1");
+  await Promise.all([page.waitForNavigation(), page.click("#submit")]);
+  assert.match(await page.textContent("#form-error"), /most commonly used/);
+  assert.ok(!page.url().includes(key), page.url());
+  await page.screenshot({ path: `${process.env.HOME}/.cache/account-recovery/logs/reset-page-nojs.png`, fullPage: true });
+
+  const good = "No-Script-Passw0rd";
+  await page.fill("#password", good);
+  await page.fill("#confirm", good);
+  await Promise.all([page.waitForNavigation(), page.click("#submit")]);
+  assert.equal(await page.isVisible("#done"), true);
+  assert.equal(await page.textContent("#title"), "Password changed");
+
+  // The key travelled in form bodies only: never in a posted URL, never with a referrer.
+  const posts = requests.filter((r) => r.method === "POST");
+  assert.equal(posts.length, 2);
+  assert.ok(posts.every((r) => new URL(r.url).pathname === `/t/${tenant}/recovery/reset-password` && !r.url.includes(key)));
+  assert.ok(posts.every((r) => new URLSearchParams(r.body).get("key") === key));
+  assert.ok(requests.every((r) => !r.headers.referer), "no Referer header");
+  await context.close();
+
+  const login = await fetch(`${base}/t/${tenant}/api/identity/auth/v1.2/authenticate`, {
+    method: "POST",
+    headers: { Authorization: "Basic " + Buffer.from(`${user.username}:${good}`).toString("base64") },
+  });
+  assert.equal(login.status, 200);
+});
+
+test("without JavaScript an expired link says so and its form mails a new one", async () => {
+  const tenant = tenantWithPage(["recovery.expiry=1s"]);
+  const user = addUser(tenant);
+  await requestReset(tenant, user.username);
+  const { link } = linkIn((await mailsTo(user.email))[0]);
+  await new Promise((r) => setTimeout(r, 2100));
+
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.fill("#password", "Too-Late-Passw0rd");
+  await page.fill("#confirm", "Too-Late-Passw0rd");
+  await Promise.all([page.waitForNavigation(), page.click("#submit")]);
+  assert.equal(await page.textContent("#invalid-message"), "This link has expired.");
+  await page.fill("#username", user.username);
+  await Promise.all([page.waitForNavigation(), page.click("#again")]);
+  assert.equal(await page.isVisible("#again-sent"), true);
+  const mails = await mailsTo(user.email);
+  assert.equal(mails.length, 2, "a new link was mailed");
+  assert.ok(linkIn(mails[1]).link.startsWith(`${base}/t/${tenant}/recovery/reset-password?`));
+  await context.close();
 });

@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     app.config.defaults.check_callback_regex()?;
     let app = &app;
     run(service_fn(move |req| {
-        account_core::http::recover_password(app, req)
+        account_core::http::recover_password_function(app, req)
     }))
     .await
 }

@@ -9,7 +9,7 @@ use super::request::{
     bad, basic_credentials, json_body, path_tenant, require_post, RequestError, UserJson,
 };
 use super::response::{json, user_json};
-use super::serve::{serve, Pad};
+use super::serve::{as_json, serve, Pad};
 use crate::app::App;
 use crate::lockout::admin::{self, LockUserError, LockUserRequest};
 use crate::lockout::login::{self, LoginError, LoginRequest};
@@ -81,7 +81,7 @@ pub async fn login(app: &App, issuer: &TokenIssuer, req: Request) -> HandlerResu
                 }),
             )
         },
-        |_: &LoginError| None,
+        as_json(|_: &LoginError| None),
     )
     .await)
 }
@@ -140,7 +140,7 @@ pub async fn lock_user(app: &App, req: Request) -> HandlerResult {
                 ),
             )
         },
-        |_: &LockUserError| None,
+        as_json(|_: &LockUserError| None),
     )
     .await)
 }

@@ -11,16 +11,20 @@ mod response;
 pub mod routes;
 mod serve;
 
-pub use entry::{dispatch, set_password_function};
+pub use entry::{dispatch, recover_password_function, set_password_function};
 pub use error::{respond, sentences};
 pub use lockout::{lock_user, login};
-pub use page::reset_page;
-pub use recovery::{password_policy, recover_password, resend_code, set_password};
+pub use page::{new_link_form, reset_form, reset_page};
+pub use recovery::{
+    captcha, password_policy, recover_password, resend_code, set_password, validate_code,
+};
 pub use response::{empty, json, text, user_json};
 pub use routes::{Endpoint, Function, Route, ROUTES};
 
 /// Request parsing of every endpoint, on its own: what the fuzz targets drive.
 pub mod parse {
     pub use super::lockout::{parse_lock, parse_login};
-    pub use super::recovery::{parse_recover, parse_resend, parse_set_password};
+    pub use super::recovery::{
+        parse_recover, parse_resend, parse_set_password, parse_validate_code,
+    };
 }

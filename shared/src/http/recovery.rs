@@ -11,13 +11,13 @@ use super::request::{
     require_method, require_post, source_ip, trace_id, Property, RequestError, UserJson,
 };
 use super::response::{empty, json, text, user_json};
-use super::serve::{serve, Pad};
+use super::serve::{as_json, serve, Pad};
 use crate::app::App;
 use crate::model::domain::{Password, TenantDomain};
 use crate::model::policy;
 use crate::recovery::{
     self, RecoverRequest, Recovered, RecoveryError, ResendRequest, SetPasswordError,
-    SetPasswordRequest,
+    SetPasswordRequest, ValidateCodeRequest,
 };
 
 type HandlerResult = Result<Response<Body>, lambda_http::Error>;
@@ -86,7 +86,7 @@ pub async fn recover_password(app: &App, req: Request) -> HandlerResult {
             Recovered::Accepted => text(StatusCode::ACCEPTED, String::new()),
             Recovered::Key(key) => text(StatusCode::ACCEPTED, key.expose()),
         },
-        no_description,
+        as_json(no_description),
     )
     .await)
 }
@@ -125,7 +125,7 @@ pub async fn resend_code(app: &App, req: Request) -> HandlerResult {
         parse_resend,
         |r, now| recovery::resend_code(app.recovery_ports(), r, now),
         |()| empty(StatusCode::CREATED),
-        no_description,
+        as_json(no_description),
     )
     .await)
 }
@@ -164,9 +164,97 @@ pub async fn set_password(app: &App, req: Request) -> HandlerResult {
                 &user_json(&done.user, json!({"userId": done.user_id.to_string()})),
             )
         },
-        describe_refusal,
+        as_json(describe_refusal),
     )
     .await)
+}
+
+/// WSO2's validate-code body.
+#[derive(Debug, Deserialize)]
+struct ValidateCodeBody {
+    code: String,
+    #[serde(default)]
+    step: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    properties: Vec<Property>,
+}
+
+pub fn parse_validate_code(req: &Request) -> Result<ValidateCodeRequest, RequestError> {
+    require_post(req)?;
+    let body: ValidateCodeBody = json_body(req)?;
+    Ok(ValidateCodeRequest {
+        code: body.code,
+        step: body.step,
+        tenant: path_tenant(req)?,
+    })
+}
+
+/// `POST /api/identity/recovery/v0.9/validate-code`: `202` with the key's user
+/// while the key would still set a password; the key is not used up.
+pub async fn validate_code(app: &App, req: Request) -> HandlerResult {
+    Ok(serve(
+        &req,
+        Pad::Never,
+        parse_validate_code,
+        |r, now| recovery::validate_code(&app.store, &app.config.defaults, r, now),
+        |user| json(StatusCode::ACCEPTED, &user_json(&user, json!({}))),
+        as_json(|_: &recovery::ValidateCodeError| None),
+    )
+    .await)
+}
+
+/// The tenant a `GET` names: the `/t/{tenant}` path, or `?tenant-domain=`, or the default.
+fn get_tenant(req: &Request) -> Result<TenantDomain, RequestError> {
+    require_method(req, Method::GET, "GET")?;
+    Ok(match path_tenant(req)? {
+        Some(t) => t,
+        None => match query_param(req, "tenant-domain").filter(|t| !t.is_empty()) {
+            None => TenantDomain::default_tenant(),
+            Some(t) => TenantDomain::parse(&t).map_err(bad)?,
+        },
+    })
+}
+
+/// Where a page loads the reCAPTCHA widget from.
+pub const RECAPTCHA_API: &str = "https://www.google.com/recaptcha/api.js";
+
+/// `GET /api/identity/recovery/v0.9/captcha?captcha-type=ReCaptcha&recovery-type=password-recovery`:
+/// whether the tenant's recovery needs reCAPTCHA, and the public site key a
+/// page renders the widget with. The secret never leaves the server.
+pub async fn captcha(app: &App, req: Request) -> HandlerResult {
+    let trace = trace_id(&req);
+    let parsed = get_tenant(&req).and_then(|tenant| {
+        match query_param(&req, "captcha-type").as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("ReCaptcha") => {}
+            Some(_) => return Err(bad("Only `captcha-type=ReCaptcha` is supported.")),
+            None => return Err(bad("The `captcha-type` parameter is required (ReCaptcha).")),
+        }
+        if query_param(&req, "recovery-type").is_none_or(|t| t.is_empty()) {
+            return Err(bad(
+                "The `recovery-type` parameter is required (password-recovery).",
+            ));
+        }
+        Ok(tenant)
+    });
+    let tenant = match parsed {
+        Ok(t) => t,
+        Err(e) => return Ok(respond(&e, None, &trace)),
+    };
+    let settings = match app.store.load(&tenant, &[], &app.config.defaults).await {
+        Ok((settings, _)) => settings,
+        Err(e) => return Ok(respond(&RecoveryError::Unexpected(e), None, &trace)),
+    };
+    let r = &settings.recovery;
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "reCaptchaEnabled": r.captcha.is_some(),
+            "reCaptchaType": "ReCaptcha",
+            "reCaptchaKey": r.captcha_site_key,
+            "reCaptchaAPI": RECAPTCHA_API,
+        }),
+    ))
 }
 
 /// `GET /api/identity/recovery/v0.9/password-policy` (or `/t/{tenant}/...`, or
@@ -174,16 +262,9 @@ pub async fn set_password(app: &App, req: Request) -> HandlerResult {
 /// No authentication: the policy is what any user is about to be told anyway.
 pub async fn password_policy(app: &App, req: Request) -> HandlerResult {
     let trace = trace_id(&req);
-    let tenant = match require_method(&req, Method::GET, "GET").and_then(|()| path_tenant(&req)) {
+    let tenant = match get_tenant(&req) {
+        Ok(t) => t,
         Err(e) => return Ok(respond(&e, None, &trace)),
-        Ok(Some(t)) => t,
-        Ok(None) => match query_param(&req, "tenant-domain").filter(|t| !t.is_empty()) {
-            None => TenantDomain::default_tenant(),
-            Some(t) => match TenantDomain::parse(&t) {
-                Ok(t) => t,
-                Err(e) => return Ok(respond(&bad(e), None, &trace)),
-            },
-        },
     };
     let settings = match app.store.load(&tenant, &[], &app.config.defaults).await {
         Ok((settings, _)) => settings,

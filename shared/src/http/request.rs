@@ -67,8 +67,8 @@ pub fn trace_id(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// Parses the body as `T`, refusing oversized, empty, non-UTF-8 and malformed bodies.
-pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, RequestError> {
+/// The body's bytes, refusing empty and oversized bodies.
+fn body_bytes(req: &Request) -> Result<&[u8], RequestError> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => return Err(bad("The request body is empty.")),
         Body::Text(t) => t.as_bytes(),
@@ -78,7 +78,29 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, RequestError> 
     if bytes.len() > MAX_BODY_BYTES {
         return Err(RequestError::TooLarge);
     }
-    serde_json::from_slice(bytes).map_err(|e| bad(format!("The request body is not valid: {e}.")))
+    Ok(bytes)
+}
+
+/// Parses the body as `T`, refusing oversized, empty, non-UTF-8 and malformed bodies.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, RequestError> {
+    serde_json::from_slice(body_bytes(req)?)
+        .map_err(|e| bad(format!("The request body is not valid: {e}.")))
+}
+
+/// A form posted as `application/x-www-form-urlencoded`, as name-value pairs.
+pub fn form_body(req: &Request) -> Result<Vec<(String, String)>, RequestError> {
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(bad("The form must be sent as application/x-www-form-urlencoded."));
+    }
+    Ok(url::form_urlencoded::parse(body_bytes(req)?)
+        .into_owned()
+        .collect())
 }
 
 /// The tenant named by a `/t/{tenant}/...` path, if any.

@@ -22,27 +22,32 @@ pub(crate) enum Pad {
     Never,
 }
 
-/// Parses `req`, runs the use case, presents its answer. `describe` may give
-/// a refusal a description of the edge's own (policy violations as sentences).
+/// What was refused: the request itself, or the use case.
+pub(crate) enum Refused<'a, E> {
+    Request(&'a RequestError),
+    UseCase(&'a E),
+}
+
+/// Parses `req`, runs the use case, presents its answer, or lets `refuse`
+/// answer a refusal (with the trace id a caller can quote).
 pub(crate) async fn serve<R, O, E, Fut>(
     req: &Request,
     pad: Pad,
     parse: impl FnOnce(&Request) -> Result<R, RequestError>,
     run: impl FnOnce(R, UnixTime) -> Fut,
     present: impl FnOnce(O) -> Response<Body>,
-    describe: impl FnOnce(&E) -> Option<String>,
+    refuse: impl FnOnce(Refused<'_, E>, &str) -> Response<Body>,
 ) -> Response<Body>
 where
     Fut: Future<Output = Result<O, E>>,
-    E: UseCaseError,
 {
     let started = Instant::now();
     let trace = trace_id(req);
     let (res, refused) = match parse(req) {
-        Err(e) => (respond(&e, None, &trace), true),
+        Err(e) => (refuse(Refused::Request(&e), &trace), true),
         Ok(r) => match run(r, crate::clock::now()).await {
             Ok(o) => (present(o), false),
-            Err(e) => (respond(&e, describe(&e), &trace), true),
+            Err(e) => (refuse(Refused::UseCase(&e), &trace), true),
         },
     };
     let floor = match pad {
@@ -54,4 +59,15 @@ where
         tokio::time::sleep(rest).await;
     }
     res
+}
+
+/// Refusals as the API's JSON error body; `describe` may give a use case's
+/// refusal a description of the edge's own (policy violations as sentences).
+pub(crate) fn as_json<E: UseCaseError>(
+    describe: impl FnOnce(&E) -> Option<String>,
+) -> impl FnOnce(Refused<'_, E>, &str) -> Response<Body> {
+    move |refused, trace| match refused {
+        Refused::Request(e) => respond(e, None, trace),
+        Refused::UseCase(e) => respond(e, describe(e), trace),
+    }
 }

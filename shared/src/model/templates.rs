@@ -274,7 +274,8 @@ fn unknown_placeholder(name: TemplateName, part: &str, found: &str) -> String {
     )
 }
 
-fn escape_html(s: &str) -> String {
+/// Text made safe to put into HTML (and into an attribute value).
+pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

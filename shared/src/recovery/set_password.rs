@@ -8,14 +8,15 @@ use crate::error::{Kind, UseCaseError};
 use crate::hashing::{hash_password, reuses_recent};
 use crate::mail::Mailer;
 use crate::model::domain::{Password, UserRef};
-use crate::model::key::{is_expired, RecoveryKey, MAX_REFUSED_TRIES};
+use crate::model::account::User;
+use crate::model::key::{is_expired, KeyHash, RecoveryKey, MAX_REFUSED_TRIES};
 use crate::model::password::next_history;
 use crate::model::policy::{violations, Violation};
 use crate::model::settings::TenantSettings;
 use crate::model::templates::{Placeholder, TemplateName};
 use crate::model::time::UnixTime;
 use crate::races::{backoff, MAX_ROUNDS};
-use crate::store::{Consumed, Store};
+use crate::store::{Consumed, KeyRecord, Store};
 
 pub struct SetPasswordRequest {
     /// As the caller sent it; a string that cannot be one of our keys is just an unknown key.
@@ -80,14 +81,23 @@ impl UseCaseError for SetPasswordError {
     }
 }
 
-pub async fn set_password(
+/// A key a caller sent, checked: it is one of ours, not used up, revoked or
+/// expired, and its user still holds it (a resend or a newer recovery revoked
+/// it otherwise). What set-password and validate-code both require.
+pub(crate) struct HeldKey {
+    pub key: RecoveryKey,
+    pub record: KeyRecord,
+    pub settings: TenantSettings,
+    pub user: User,
+}
+
+pub(crate) async fn held_key(
     store: &Store,
-    mailer: &Mailer,
     defaults: &TenantSettings,
-    req: SetPasswordRequest,
+    raw: &str,
     now: UnixTime,
-) -> Result<PasswordSet, SetPasswordError> {
-    let key = RecoveryKey::parse(&req.key).ok_or(SetPasswordError::InvalidKey)?;
+) -> Result<HeldKey, SetPasswordError> {
+    let key = RecoveryKey::parse(raw).ok_or(SetPasswordError::InvalidKey)?;
     let hash = key.hash();
     let record = store
         .get_key(&hash)
@@ -100,13 +110,36 @@ pub async fn set_password(
     let (settings, mut users) = store
         .load(&record.user.tenant, &[&record.user], defaults)
         .await?;
-    // The user must still hold this key: a resend or a newer recovery revoked it otherwise.
-    let holds =
-        |u: &crate::model::account::User| u.recovery.as_ref().is_some_and(|r| r.key_hash == hash);
-    let mut user = users
+    let user = users
         .remove(0)
-        .filter(holds)
+        .filter(|u| holds(u, &hash))
         .ok_or(SetPasswordError::InvalidKey)?;
+    Ok(HeldKey {
+        key,
+        record,
+        settings,
+        user,
+    })
+}
+
+fn holds(u: &User, hash: &KeyHash) -> bool {
+    u.recovery.as_ref().is_some_and(|r| &r.key_hash == hash)
+}
+
+pub async fn set_password(
+    store: &Store,
+    mailer: &Mailer,
+    defaults: &TenantSettings,
+    req: SetPasswordRequest,
+    now: UnixTime,
+) -> Result<PasswordSet, SetPasswordError> {
+    let HeldKey {
+        key,
+        record,
+        settings,
+        mut user,
+    } = held_key(store, defaults, &req.key, now).await?;
+    let hash = key.hash();
     let rules = &settings.password;
     let broken = violations(rules, &req.password, &user.user_ref.username);
     if broken.contains(&Violation::TooComplex) {
@@ -169,7 +202,7 @@ pub async fn set_password(
             Consumed::Done => break,
             // A concurrent call used the key first.
             Consumed::KeyGone => return Err(SetPasswordError::InvalidKey),
-            Consumed::Changed(Some(now_stored)) if holds(&now_stored) => user = *now_stored,
+            Consumed::Changed(Some(now_stored)) if holds(&now_stored, &hash) => user = *now_stored,
             Consumed::Changed(_) => return Err(SetPasswordError::InvalidKey),
         }
         round += 1;

@@ -1,10 +1,13 @@
-// The reset-password page. The key from the mail's link is read once, kept in
-// memory, removed from the address bar, and sent only to set-password.
+// The reset-password page, upgraded: the server renders it so that it works
+// without JavaScript (plain form posts); with JavaScript the same forms are
+// sent with fetch, with live hints and a show-password toggle. The key is read
+// once, kept in memory, removed from the address bar, and sent only to
+// validate-code and set-password.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(window.location.search);
-  const key = params.get("confirmation") || "";
+  const key = $("key").value || params.get("confirmation") || "";
   // Drop the key from the address bar and history before anything else happens.
   window.history.replaceState(null, "", window.location.pathname);
 
@@ -46,6 +49,24 @@
       $("guidelines-box").hidden = items.length === 0;
     } catch (_) { /* The server still checks every rule. */ }
     hints();
+  }
+
+  // A link that no longer works is said so before anyone types a password.
+  async function validate() {
+    const r = await fetch(apiBase + "/validate-code", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: key, step: "UPDATE_PASSWORD", properties: [] }),
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+    }).catch(() => null);
+    if (!r || r.status === 202) return;
+    const body = await r.json().catch(() => ({}));
+    if (body.code === "18001" || body.code === "18002") {
+      $("invalid-message").textContent = body.code === "18002"
+        ? "This link has expired." : "This link is not valid any more.";
+      show("invalid");
+    }
   }
 
   async function submit(event) {
@@ -120,6 +141,7 @@
     }
   }
 
+  $("toggle").hidden = false;
   $("toggle").addEventListener("click", () => {
     const showing = $("toggle").getAttribute("aria-pressed") === "true";
     for (const id of ["password", "confirm"]) $(id).type = showing ? "password" : "text";
@@ -131,11 +153,14 @@
   $("reset-form").addEventListener("submit", submit);
   $("again-form").addEventListener("submit", again);
 
-  if (key) {
-    show("reset");
-    loadPolicy();
-  } else {
-    $("invalid-message").textContent = "This page needs the link from your reset mail.";
-    show("invalid");
+  // The server chose what the page shows; with a key, the form is live.
+  if (!$("reset").hidden) {
+    if (key) {
+      loadPolicy();
+      validate();
+    } else {
+      $("invalid-message").textContent = "This page needs the link from your reset mail.";
+      show("invalid");
+    }
   }
 })();
