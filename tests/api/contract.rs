@@ -34,7 +34,10 @@ fn router() -> Vec<(String, Option<String>, String)> {
         .nth(1)
         .expect("router section");
     let mut out = Vec::new();
-    for line in section.lines().take_while(|l| !l.trim_start().starts_with('[')) {
+    for line in section
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with('['))
+    {
         let Some((k, v)) = line.split_once(" = ") else {
             continue;
         };
@@ -75,7 +78,10 @@ fn the_watch_router_is_the_route_table() {
     }
     let paths: BTreeSet<String> = table().into_iter().map(|(p, _, _)| p).collect();
     for (path, _, _) in &router {
-        assert!(paths.contains(path), "{path} is routed but not in the route table");
+        assert!(
+            paths.contains(path),
+            "{path} is routed but not in the route table"
+        );
     }
 }
 
@@ -98,11 +104,13 @@ fn the_template_events_are_the_route_table() {
             path = None;
         }
     }
-    let paths: BTreeSet<(String, String)> =
-        table().into_iter().map(|(p, _, f)| (p, f)).collect();
+    let paths: BTreeSet<(String, String)> = table().into_iter().map(|(p, _, f)| (p, f)).collect();
     assert_eq!(found, paths);
     for (path, method, _) in table() {
-        assert!(methods.contains(&(path.clone(), method.clone())), "{method} {path}");
+        assert!(
+            methods.contains(&(path.clone(), method.clone())),
+            "{method} {path}"
+        );
     }
     for f in Function::ALL {
         assert!(

@@ -337,7 +337,10 @@ impl TestApp {
     ) -> TestResponse {
         use lambda_http::RequestExt;
         let mut b = http::Request::builder().method(method).uri(path_and_query);
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
             b = b.header("content-type", "application/json");
         }
         for (k, v) in headers {
@@ -495,7 +498,9 @@ pub async fn mails_to(http: &reqwest::Client, email: &str) -> Vec<Mail> {
 pub fn form_encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                (b as char).to_string()
+            }
             b' ' => "+".to_string(),
             _ => format!("%{b:02X}"),
         })

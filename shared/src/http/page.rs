@@ -37,7 +37,10 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
 /// What the page shows.
 enum State<'a> {
     /// The form, with the key in its hidden field and what went wrong, if anything.
-    Form { key: &'a str, errors: Vec<String> },
+    Form {
+        key: &'a str,
+        errors: Vec<String>,
+    },
     Done,
     /// The link does not work; a form asks for a new one (or says it was asked for).
     Invalid {
@@ -76,19 +79,30 @@ fn render(state: &State<'_>) -> String {
     [
         ("{{title}}", title.to_string()),
         ("{{key}}", escape_html(key)),
-        ("{{reset_hidden}}", hidden(matches!(state, State::Form { .. })).into()),
-        ("{{done_hidden}}", hidden(matches!(state, State::Done)).into()),
+        (
+            "{{reset_hidden}}",
+            hidden(matches!(state, State::Form { .. })).into(),
+        ),
+        (
+            "{{done_hidden}}",
+            hidden(matches!(state, State::Done)).into(),
+        ),
         ("{{invalid_hidden}}", hidden(invalid).into()),
         ("{{form_error_hidden}}", hidden(!errors.is_empty()).into()),
         ("{{form_error}}", form_error),
         ("{{invalid_message}}", escape_html(message)),
-        ("{{again_form_hidden}}", hidden(invalid && !sent).into()),
+        ("{{again_form_hidden}}", hidden(!sent).into()),
         ("{{again_sent_hidden}}", hidden(sent).into()),
-        ("{{again_error_hidden}}", hidden(!again_error.is_empty()).into()),
+        (
+            "{{again_error_hidden}}",
+            hidden(!again_error.is_empty()).into(),
+        ),
         ("{{again_error}}", escape_html(again_error)),
     ]
     .iter()
-    .fold(HTML.to_string(), |page, (token, value)| page.replace(token, value))
+    .fold(HTML.to_string(), |page, (token, value)| {
+        page.replace(token, value)
+    })
 }
 
 fn with_policy(mut res: Response<Body>, content_type: &'static str) -> Response<Body> {
@@ -122,7 +136,13 @@ pub async fn reset_page(req: Request) -> Result<Response<Body>, lambda_http::Err
                 .and_then(|k| RecoveryKey::parse(&k))
                 .map(|k| k.expose());
             match &key {
-                Some(key) => page(StatusCode::OK, &State::Form { key, errors: Vec::new() }),
+                Some(key) => page(
+                    StatusCode::OK,
+                    &State::Form {
+                        key,
+                        errors: Vec::new(),
+                    },
+                ),
                 None => page(
                     StatusCode::OK,
                     &State::Invalid {
@@ -137,9 +157,10 @@ pub async fn reset_page(req: Request) -> Result<Response<Body>, lambda_http::Err
             text(StatusCode::OK, JS.to_string()),
             "text/javascript; charset=utf-8",
         ),
-        Some("reset-password.css") => {
-            with_policy(text(StatusCode::OK, CSS.to_string()), "text/css; charset=utf-8")
-        }
+        Some("reset-password.css") => with_policy(
+            text(StatusCode::OK, CSS.to_string()),
+            "text/css; charset=utf-8",
+        ),
         _ => respond(&RequestError::NotFound, None, &trace),
     })
 }
@@ -203,7 +224,10 @@ pub async fn reset_form(app: &App, req: Request) -> Result<Response<Body>, lambd
                 key: f.key,
                 password,
             };
-            Ok(recovery::set_password(&app.store, &app.mailer, &app.config.defaults, req, now).await?)
+            Ok(
+                recovery::set_password(&app.store, &app.mailer, &app.config.defaults, req, now)
+                    .await?,
+            )
         },
         |_| page(StatusCode::OK, &State::Done),
         |refused, _trace| {
@@ -354,11 +378,20 @@ mod tests {
         assert_eq!(r.headers()["referrer-policy"], "no-referrer");
         assert_eq!(r.headers()["cache-control"], "no-store");
         let html = body(&r);
-        assert!(html.contains(&format!("name=\"key\" value=\"{key}\"")), "the key in the form");
-        assert!(html.contains("<section id=\"reset\">") && html.contains("<section id=\"invalid\" hidden>"));
+        assert!(
+            html.contains(&format!("name=\"key\" value=\"{key}\"")),
+            "the key in the form"
+        );
+        assert!(
+            html.contains("<section id=\"reset\">")
+                && html.contains("<section id=\"invalid\" hidden>")
+        );
         assert!(!html.contains("{{"), "every token filled");
         let r = get("/t/example.com/recovery/reset-password.js").await;
-        assert_eq!(r.headers()["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(
+            r.headers()["content-type"],
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(get("/recovery/other").await.status(), 404);
     }
 

@@ -94,9 +94,14 @@ pub fn form_body(req: &Request) -> Result<Vec<(String, String)>, RequestError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !form {
-        return Err(bad("The form must be sent as application/x-www-form-urlencoded."));
+        return Err(bad(
+            "The form must be sent as application/x-www-form-urlencoded.",
+        ));
     }
     Ok(url::form_urlencoded::parse(body_bytes(req)?)
         .into_owned()

@@ -82,20 +82,80 @@ const fn route(
 }
 
 pub const ROUTES: &[Route] = &[
-    route(Method::POST, "/api/identity/recovery/v0.9/recover-password", Endpoint::RecoverPassword, Function::RecoverPassword),
-    route(Method::GET, "/api/identity/recovery/v0.9/captcha", Endpoint::Captcha, Function::RecoverPassword),
-    route(Method::POST, "/api/identity/recovery/v0.9/set-password", Endpoint::SetPassword, Function::SetPassword),
-    route(Method::GET, "/api/identity/recovery/v0.9/password-policy", Endpoint::PasswordPolicy, Function::SetPassword),
-    route(Method::POST, "/api/identity/recovery/v0.9/validate-code", Endpoint::ValidateCode, Function::SetPassword),
-    route(Method::POST, "/api/identity/user/v1.0/resend-code", Endpoint::ResendCode, Function::ResendCode),
-    route(Method::POST, "/api/identity/user/v1.0/lock-user", Endpoint::LockUser, Function::LockUser),
-    route(Method::POST, "/api/identity/auth/v1.1/authenticate", Endpoint::Login, Function::Login),
+    route(
+        Method::POST,
+        "/api/identity/recovery/v0.9/recover-password",
+        Endpoint::RecoverPassword,
+        Function::RecoverPassword,
+    ),
+    route(
+        Method::GET,
+        "/api/identity/recovery/v0.9/captcha",
+        Endpoint::Captcha,
+        Function::RecoverPassword,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/recovery/v0.9/set-password",
+        Endpoint::SetPassword,
+        Function::SetPassword,
+    ),
+    route(
+        Method::GET,
+        "/api/identity/recovery/v0.9/password-policy",
+        Endpoint::PasswordPolicy,
+        Function::SetPassword,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/recovery/v0.9/validate-code",
+        Endpoint::ValidateCode,
+        Function::SetPassword,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/user/v1.0/resend-code",
+        Endpoint::ResendCode,
+        Function::ResendCode,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/user/v1.0/lock-user",
+        Endpoint::LockUser,
+        Function::LockUser,
+    ),
+    route(
+        Method::POST,
+        "/api/identity/auth/v1.1/authenticate",
+        Endpoint::Login,
+        Function::Login,
+    ),
     // The path WSO2 documents today, beside the one its older clients call.
-    route(Method::POST, "/api/identity/auth/v1.2/authenticate", Endpoint::Login, Function::Login),
+    route(
+        Method::POST,
+        "/api/identity/auth/v1.2/authenticate",
+        Endpoint::Login,
+        Function::Login,
+    ),
     // The static paths before `{file}`, which would match them too.
-    route(Method::POST, "/recovery/reset-password", Endpoint::ResetForm, Function::SetPassword),
-    route(Method::POST, "/recovery/new-link", Endpoint::NewLinkForm, Function::RecoverPassword),
-    route(Method::GET, "/recovery/{file}", Endpoint::ResetPage, Function::ResetPage),
+    route(
+        Method::POST,
+        "/recovery/reset-password",
+        Endpoint::ResetForm,
+        Function::SetPassword,
+    ),
+    route(
+        Method::POST,
+        "/recovery/new-link",
+        Endpoint::NewLinkForm,
+        Function::RecoverPassword,
+    ),
+    route(
+        Method::GET,
+        "/recovery/{file}",
+        Endpoint::ResetPage,
+        Function::ResetPage,
+    ),
 ];
 
 /// Whether `path` ends with the route's path (a stage, base path or tenant
@@ -128,17 +188,42 @@ mod tests {
     #[test]
     fn paths_find_their_endpoint_with_or_without_tenant_and_stage() {
         let e = |m: Method, p| endpoint_of(&m, p);
-        assert_eq!(e(Method::POST, "/api/identity/recovery/v0.9/set-password"), Some(Endpoint::SetPassword));
         assert_eq!(
-            e(Method::GET, "/t/example.com/api/identity/recovery/v0.9/password-policy"),
+            e(Method::POST, "/api/identity/recovery/v0.9/set-password"),
+            Some(Endpoint::SetPassword)
+        );
+        assert_eq!(
+            e(
+                Method::GET,
+                "/t/example.com/api/identity/recovery/v0.9/password-policy"
+            ),
             Some(Endpoint::PasswordPolicy)
         );
-        assert_eq!(e(Method::POST, "/prod/api/identity/auth/v1.2/authenticate"), Some(Endpoint::Login));
-        assert_eq!(e(Method::GET, "/t/x/recovery/reset-password.js"), Some(Endpoint::ResetPage));
-        assert_eq!(e(Method::GET, "/t/x/recovery/reset-password"), Some(Endpoint::ResetPage));
-        assert_eq!(e(Method::POST, "/t/x/recovery/reset-password"), Some(Endpoint::ResetForm));
-        assert_eq!(e(Method::PUT, "/recovery/reset-password"), Some(Endpoint::ResetForm), "its 405");
-        assert_eq!(e(Method::GET, "/api/identity/recovery/v0.9/set-password"), Some(Endpoint::SetPassword));
+        assert_eq!(
+            e(Method::POST, "/prod/api/identity/auth/v1.2/authenticate"),
+            Some(Endpoint::Login)
+        );
+        assert_eq!(
+            e(Method::GET, "/t/x/recovery/reset-password.js"),
+            Some(Endpoint::ResetPage)
+        );
+        assert_eq!(
+            e(Method::GET, "/t/x/recovery/reset-password"),
+            Some(Endpoint::ResetPage)
+        );
+        assert_eq!(
+            e(Method::POST, "/t/x/recovery/reset-password"),
+            Some(Endpoint::ResetForm)
+        );
+        assert_eq!(
+            e(Method::PUT, "/recovery/reset-password"),
+            Some(Endpoint::ResetForm),
+            "its 405"
+        );
+        assert_eq!(
+            e(Method::GET, "/api/identity/recovery/v0.9/set-password"),
+            Some(Endpoint::SetPassword)
+        );
         assert_eq!(e(Method::POST, "/api/identity/recovery/v0.9/nope"), None);
         for f in Function::ALL {
             assert!(ROUTES.iter().any(|r| r.function == f), "{f:?} has a route");
