@@ -35,7 +35,10 @@ pub fn env(stub_url: &str) -> Vec<(String, String)> {
         ("MAIL_FROM", "no-reply@example.com"),
         // The floor pads answers for unknown users; it is wall time, not CPU.
         ("RESPONSE_FLOOR_MS", "0"),
-        ("JWT_SECRET", "benchmark-signing-key-of-at-least-32-bytes"),
+        (
+            "JWT_SIGNING_KEYS",
+            r#"{"kid":"bench-1","seed":"benchmark-seed-of-at-least-thirty-two-chars"}"#,
+        ),
         ("RUST_LOG", "warn"),
     ]
     .into_iter()

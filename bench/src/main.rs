@@ -152,7 +152,8 @@ fn lookup(env: &[(String, String)]) -> impl Fn(&str) -> Option<String> + '_ {
 
 fn build_app(env: &[(String, String)]) -> anyhow::Result<(App, TokenIssuer)> {
     let config = Config::from_lookup(lookup(env))?;
-    Ok((App::new(config), TokenIssuer::from_lookup(lookup(env))?))
+    let keys = lookup(env)("JWT_SIGNING_KEYS").unwrap_or_default();
+    Ok((App::new(config), TokenIssuer::new(&keys, lookup(env))?))
 }
 
 async fn call(app: &App, issuer: &TokenIssuer, case: &Case) -> u16 {

@@ -1,9 +1,12 @@
 //! Everything a function needs, built once at cold start and shared by every
 //! request. The edge hands each use case the parts it uses.
 
+use aws_sdk_dynamodb::config::SharedHttpClient;
+
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::outbound::captcha::CaptchaVerifier;
+use crate::outbound::https::Https;
 use crate::store::Store;
 
 pub struct App {
@@ -11,6 +14,9 @@ pub struct App {
     pub store: Store,
     pub mailer: Mailer,
     pub captcha: CaptchaVerifier,
+    /// The HTTP client the SDK clients share, for the few calls outside the
+    /// SDK that trust AWS's roots (the secrets extension on loopback).
+    pub http: Https,
 }
 
 impl App {
@@ -23,10 +29,11 @@ impl App {
 
     /// No I/O: the region is explicit and the credentials are Lambda's variables.
     pub fn new(config: Config) -> Self {
-        let http = config.aws.http_client();
-        let ddb = config.aws.dynamodb(http.clone());
-        let ses = config.aws.sesv2(http);
-        Self::from_clients(config, ddb, ses)
+        let http = config.aws.https();
+        let shared = SharedHttpClient::new(http.clone());
+        let ddb = config.aws.dynamodb(shared.clone());
+        let ses = config.aws.sesv2(shared);
+        Self::with_http(config, ddb, ses, http)
     }
 
     /// With clients built elsewhere (tests point them at chosen endpoints).
@@ -35,10 +42,21 @@ impl App {
         ddb: aws_sdk_dynamodb::Client,
         ses: aws_sdk_sesv2::Client,
     ) -> Self {
+        let http = config.aws.https();
+        Self::with_http(config, ddb, ses, http)
+    }
+
+    fn with_http(
+        config: Config,
+        ddb: aws_sdk_dynamodb::Client,
+        ses: aws_sdk_sesv2::Client,
+        http: Https,
+    ) -> Self {
         Self {
             store: Store::new(ddb, config.tables.clone()),
             mailer: Mailer::new(ses, config.mail.clone()),
             captcha: CaptchaVerifier::new(config.captcha.clone()),
+            http,
             config,
         }
     }

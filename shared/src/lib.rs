@@ -7,7 +7,7 @@
 //!    clients, reCAPTCHA), `hashing` (argon2 off the executor), `tokens`,
 //!    `telemetry`, `clock`; `env` under them all (reading variables).
 //! 3. `config` and `app`: the environment read once, the adapters built once.
-//! 4. Use cases: `lockout`, `recovery`, `accounts`, with `error` (kinds of
+//! 4. Use cases: `lockout`, `recovery`, `accounts`, `sessions`, with `error` (kinds of
 //!    refusal) and `races` (deciding again after a lost race). They take the
 //!    adapters they use, never `App`.
 //! 5. `http`: the edge. The Lambda binaries only wire it up.
@@ -28,6 +28,7 @@ pub mod model;
 pub mod outbound;
 pub mod races;
 pub mod recovery;
+pub mod sessions;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

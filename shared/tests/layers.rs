@@ -23,6 +23,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("lockout", 3),
     ("races", 3),
     ("recovery", 3),
+    ("sessions", 3),
     ("app", 4),
     ("config", 4),
     ("http", 5),

@@ -246,7 +246,7 @@ async fn lockout_and_admin_unlock_over_http() {
     assert!(app
         .issuer
         .verify(v["token"].as_str().unwrap(), account_core::clock::now())
-        .is_some());
+        .is_ok());
 }
 
 /// A burst over HTTP across function instances (`cargo lambda watch

@@ -177,6 +177,12 @@ pub fn basic(user: &str, password: &str) -> String {
     )
 }
 
+/// The login function's token issuer, with the keys of infra/local.env.
+pub fn issuer() -> account_core::tokens::TokenIssuer {
+    let keys = lookup("JWT_SIGNING_KEYS").expect("JWT_SIGNING_KEYS in infra/local.env");
+    account_core::tokens::TokenIssuer::new(&keys, lookup).expect("token keys")
+}
+
 /// A test app on a fresh tenant, against the emulators named by infra/local.env.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -194,8 +200,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     });
     TestApp {
         app,
-        issuer: account_core::tokens::TokenIssuer::from_lookup(lookup)
-            .expect("JWT_SECRET in infra/local.env"),
+        issuer: issuer(),
         tenant: TenantDomain::parse(&format!("{}.test", unique("t"))).expect("tenant"),
         http: reqwest::Client::new(),
     }

@@ -21,3 +21,4 @@ mod resend_code;
 mod set_password;
 mod templates;
 mod timing;
+mod tokens;

@@ -327,7 +327,7 @@ async fn a_mail_that_cannot_be_sent_is_a_5xx_and_leaves_no_usable_key() {
     let user = app.add_user(false).await;
     // The same app, but its mail goes to a port where nothing listens.
     let broken = TestApp {
-        issuer: account_core::tokens::TokenIssuer::from_lookup(lookup).unwrap(),
+        issuer: issuer(),
         app: account_core::App::from_clients(
             app.app.config.clone(),
             app.app.store.client().clone(),

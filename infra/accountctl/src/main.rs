@@ -36,6 +36,25 @@ enum Command {
     /// Manage per-tenant settings.
     #[command(subcommand)]
     Tenant(TenantCmd),
+    /// The login tokens' signing keys.
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Print a new value for the JWT_SIGNING_KEYS secret: a fresh Ed25519 key
+    /// under --kid, with the current key (the secret's value, read from standard
+    /// input) kept as the previous one, so tokens signed before still verify.
+    /// Without --first, standard input must hold the current value.
+    Rotate {
+        /// The new key's id (the JWT header's `kid`), e.g. the date.
+        #[arg(long)]
+        kid: String,
+        /// There is no current value yet (a first key).
+        #[arg(long)]
+        first: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -167,6 +186,22 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Needs nothing of AWS: it reads and prints the secret's value.
+    if let Command::Token(TokenCmd::Rotate { kid, first }) = &cli.command {
+        let current = if *first {
+            None
+        } else {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .context("reading the current JWT_SIGNING_KEYS value")?;
+            Some(s.trim().to_string())
+        };
+        println!(
+            "{}",
+            account_core::tokens::rotated(current.as_deref(), kid)?
+        );
+        return Ok(());
+    }
     let env = |k: &str| std::env::var(k).ok();
     let region = env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
@@ -289,6 +324,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("tenant {tenant}: {} setting(s) stored", merged.len());
         }
         Command::Tenant(TenantCmd::Template(cmd)) => template(&store, cmd, now).await?,
+        Command::Token(_) => unreachable!("answered above"),
         Command::Tenant(TenantCmd::Show { tenant }) => {
             let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
             let overrides = store.tenant_overrides(&tenant).await?;

@@ -4,7 +4,7 @@
 use lambda_http::{Body, Response};
 
 use super::error::respond;
-use super::lockout::{lock_user, login};
+use super::lockout::{introspect, jwks, lock_user, login};
 use super::page::{new_link_form, reset_form, reset_page};
 use super::recovery::{
     captcha, password_policy, recover_password, resend_code, set_password, validate_code,
@@ -42,6 +42,20 @@ pub async fn set_password_function(
     }
 }
 
+/// The login function's entry: it also publishes the token keys and
+/// introspects tokens (it holds the keys).
+pub async fn login_function(
+    app: &crate::app::App,
+    issuer: &crate::tokens::TokenIssuer,
+    req: lambda_http::Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    match endpoint_of(req.method(), req.uri().path()) {
+        Some(Endpoint::Jwks) => jwks(issuer, req).await,
+        Some(Endpoint::Introspect) => introspect(app, issuer, req).await,
+        _ => login(app, issuer, req).await,
+    }
+}
+
 /// Any endpoint by its path and method, through the route table: what tests
 /// and the benchmark call. A Lambda function calls its own entry instead, so
 /// that it links only its own handlers.
@@ -59,6 +73,8 @@ pub async fn dispatch(
         Some(Endpoint::ResendCode) => resend_code(app, req).await,
         Some(Endpoint::LockUser) => lock_user(app, req).await,
         Some(Endpoint::Login) => login(app, issuer, req).await,
+        Some(Endpoint::Jwks) => jwks(issuer, req).await,
+        Some(Endpoint::Introspect) => introspect(app, issuer, req).await,
         Some(Endpoint::ResetPage) => reset_page(req).await,
         Some(Endpoint::ResetForm) => reset_form(app, req).await,
         Some(Endpoint::NewLinkForm) => new_link_form(app, req).await,

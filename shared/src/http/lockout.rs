@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::request::{
-    bad, basic_credentials, json_body, path_tenant, require_post, RequestError, UserJson,
+    bad, basic_credentials, form_body, json_body, path_tenant, require_method, require_post,
+    RequestError, UserJson,
 };
 use super::response::{json, user_json};
 use super::serve::{as_json, serve, Pad};
@@ -14,6 +15,7 @@ use crate::app::App;
 use crate::lockout::admin::{self, LockUserError, LockUserRequest};
 use crate::lockout::login::{self, LoginError, LoginRequest};
 use crate::model::domain::{resolve_username, Password, TenantDomain};
+use crate::sessions::{self, IntrospectError, IntrospectRequest, Introspection};
 use crate::tokens::TokenIssuer;
 
 type HandlerResult = Result<Response<Body>, lambda_http::Error>;
@@ -141,6 +143,79 @@ pub async fn lock_user(app: &App, req: Request) -> HandlerResult {
             )
         },
         as_json(|_: &LockUserError| None),
+    )
+    .await)
+}
+
+/// `GET /oauth2/jwks` (and `/t/{tenant}/oauth2/jwks`): the public keys a
+/// relying party verifies tokens with, current and previous. No authentication;
+/// cacheable for five minutes (a rotation keeps the previous key published).
+pub async fn jwks(issuer: &TokenIssuer, req: Request) -> HandlerResult {
+    let trace = super::request::trace_id(&req);
+    if let Err(e) = require_method(&req, lambda_http::http::Method::GET, "GET") {
+        return Ok(super::error::respond(&e, None, &trace));
+    }
+    let mut res = json(StatusCode::OK, &issuer.jwks());
+    res.headers_mut().insert(
+        lambda_http::http::header::CACHE_CONTROL,
+        lambda_http::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(res)
+}
+
+pub fn parse_introspect(req: &Request) -> Result<IntrospectRequest, RequestError> {
+    require_post(req)?;
+    let token = form_body(req)?
+        .into_iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| bad("The form field `token` is required."))?;
+    Ok(IntrospectRequest {
+        tenant: path_tenant(req)?.unwrap_or_else(TenantDomain::default_tenant),
+        caller: basic_credentials(req),
+        token,
+    })
+}
+
+/// `POST /oauth2/introspect` (RFC 7662): form field `token`, HTTP Basic of a
+/// tenant admin; `{"active": false}` or the token's claims.
+pub async fn introspect(app: &App, issuer: &TokenIssuer, req: Request) -> HandlerResult {
+    Ok(serve(
+        &req,
+        Pad::Never,
+        parse_introspect,
+        |r, now| {
+            sessions::introspect(
+                &app.store,
+                &app.mailer,
+                &app.config.defaults,
+                issuer,
+                r,
+                now,
+            )
+        },
+        |answer| {
+            json(
+                StatusCode::OK,
+                &match answer {
+                    Introspection::Inactive => json!({"active": false}),
+                    Introspection::Active(c) => json!({
+                        "active": true,
+                        "sub": c.sub,
+                        "username": c.username,
+                        "tenant": c.tenant,
+                        "exp": c.exp,
+                        "iat": c.iat,
+                        "iss": c.iss,
+                        "aud": c.aud,
+                        "scope": c.roles.join(" "),
+                        "token_type": "Bearer",
+                    }),
+                },
+            )
+        },
+        as_json(|_: &IntrospectError| None),
     )
     .await)
 }

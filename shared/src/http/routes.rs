@@ -51,6 +51,10 @@ pub enum Endpoint {
     ResendCode,
     LockUser,
     Login,
+    /// The public keys of the tokens, as a JWK Set.
+    Jwks,
+    /// RFC 7662 token introspection.
+    Introspect,
     ResetPage,
     /// The reset page's form, posted without JavaScript.
     ResetForm,
@@ -135,6 +139,14 @@ pub const ROUTES: &[Route] = &[
         Method::POST,
         "/api/identity/auth/v1.2/authenticate",
         Endpoint::Login,
+        Function::Login,
+    ),
+    // The login function holds the token keys.
+    route(Method::GET, "/oauth2/jwks", Endpoint::Jwks, Function::Login),
+    route(
+        Method::POST,
+        "/oauth2/introspect",
+        Endpoint::Introspect,
         Function::Login,
     ),
     // The static paths before `{file}`, which would match them too.

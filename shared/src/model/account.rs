@@ -24,6 +24,9 @@ pub struct User {
     pub recovery: Option<ActiveRecovery>,
     /// Recovery mails sent in the current hour, for `recovery.max_requests_per_hour`.
     pub recovery_window: RecoveryWindow,
+    /// Moves forward when the password is set through recovery and when an
+    /// admin locks the account: tokens issued before are no longer active.
+    pub credential_version: u64,
 }
 
 impl User {
@@ -39,6 +42,7 @@ impl User {
             lock: LockState::default(),
             recovery: None,
             recovery_window: RecoveryWindow::default(),
+            credential_version: 0,
         }
     }
 

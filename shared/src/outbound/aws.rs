@@ -121,9 +121,14 @@ impl AwsEnv {
         })
     }
 
-    /// One HTTPS client shared by both SDK clients.
+    /// One HTTPS client shared by both SDK clients (and the secrets extension).
     pub fn http_client(&self) -> SharedHttpClient {
         sdk_http_client(self.trust)
+    }
+
+    /// The same HTTPS client, before the SDK wraps it.
+    pub fn https(&self) -> Https {
+        Https::new(self.trust.roots(AWS_ROOTS), CONNECT_TIMEOUT)
     }
 
     pub fn dynamodb(&self, http: SharedHttpClient) -> aws_sdk_dynamodb::Client {

@@ -5,3 +5,4 @@
 pub mod aws;
 pub mod captcha;
 pub mod https;
+pub mod secrets;

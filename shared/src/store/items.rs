@@ -85,6 +85,7 @@ pub fn user_to_item(u: &User, now: UnixTime) -> Item {
             history_value(&u.password_history),
         ),
         ("created_at".into(), n(now.0)),
+        ("cred_ver".into(), n(u.credential_version)),
     ]);
     let (set, _) = lock_attributes(&u.lock);
     item.extend(set);
@@ -210,6 +211,7 @@ pub(crate) fn user_from_item(item: &Item) -> anyhow::Result<User> {
             hour: opt_n(item, "rl_hour")?.unwrap_or(0),
             count: count(item, "rl_count")?,
         },
+        credential_version: count(item, "cred_ver")?,
         user_ref,
     })
 }

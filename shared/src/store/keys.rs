@@ -206,6 +206,8 @@ impl Store {
         u.set("password_hash", s(new_hash.as_phc()));
         u.set("password_history", items::history_value(history));
         u.set("password_changed_at", n(now.0));
+        // Tokens issued before the reset stop being active (introspection).
+        u.set("cred_ver", n(user.credential_version.saturating_add(1)));
         u.lock(lock);
         for attr in ["rk_hash", "rk_expires", "rk_callback"] {
             u.remove(attr);

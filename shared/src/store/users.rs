@@ -135,11 +135,15 @@ impl Store {
         &self,
         user: &User,
         persist: &Persist,
-        revoke_recovery: bool,
+        locking: bool,
     ) -> anyhow::Result<Saved> {
         let mut u = Update::default();
         u.lock(persist);
-        let revoked = user.recovery.as_ref().filter(|_| revoke_recovery);
+        if locking && !user.lock.is_admin_locked() {
+            // A new admin lock: tokens issued before it stop being active.
+            u.set("cred_ver", n(user.credential_version.saturating_add(1)));
+        }
+        let revoked = user.recovery.as_ref().filter(|_| locking);
         if revoked.is_some() {
             for attr in ["rk_hash", "rk_expires", "rk_callback"] {
                 u.remove(attr);
@@ -150,7 +154,7 @@ impl Store {
             // account gets no new key (issue_key is conditioned on the lock state).
             return Ok(Saved::Done);
         }
-        let recovery_as_read = match (revoke_recovery, &user.recovery) {
+        let recovery_as_read = match (locking, &user.recovery) {
             (false, _) => None,
             (true, Some(r)) => {
                 u.value(":read_rk", s(r.key_hash.as_str()));
