@@ -178,9 +178,15 @@ async fn introspection_is_for_the_tenants_admins_and_tells_them_nothing_of_other
         "application/x-www-form-urlencoded".to_string(),
     );
     let path = format!("/t/{}{INTROSPECT}", app.tenant);
-    app.call_with("POST", &path, body.clone(), std::slice::from_ref(&form), None)
-        .await
-        .assert_error(401, "10401");
+    app.call_with(
+        "POST",
+        &path,
+        body.clone(),
+        std::slice::from_ref(&form),
+        None,
+    )
+    .await
+    .assert_error(401, "10401");
     let as_plain = [
         form.clone(),
         ("authorization", basic(plain.username(), &plain.password)),
