@@ -12,7 +12,11 @@ set -euo pipefail
 cd "$ROOT"
 
 "$ROOT/infra/install.sh"
-cleanup() { "$ROOT/infra/emulators.sh" stop; }
+RELAY_PID=
+cleanup() {
+  [ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null || true
+  "$ROOT/infra/emulators.sh" stop
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 "$ROOT/infra/emulators.sh" start
@@ -33,6 +37,11 @@ printf '%s\n' "${KIM_PASSWORD:-Velvet-Harbor-17}" | accountctl user add --tenant
 accountctl tenant set --tenant carbon.super \
   'recovery.callback_regex=^(https://localhost:9443/|http://127\.0\.0\.1:9000/).*' \
   recovery.default_callback=http://127.0.0.1:9000/recovery/reset-password
+
+# Mail leaves through the outbox; the relay delivers it to the inbox within a second.
+"$ROOT/infra/outbox-relay.sh" >"$LOG_DIR/outbox-relay.log" 2>&1 &
+RELAY_PID=$!
+say "outbox relay delivering mail (pid $RELAY_PID, log: $LOG_DIR/outbox-relay.log)"
 
 say "serving http://127.0.0.1:9000 (mail inbox: http://127.0.0.1:8005/); Ctrl-C stops"
 cargo lambda watch -A 127.0.0.1 -P 9000 --env-file infra/local.env

@@ -10,7 +10,13 @@ cd "$ROOT"
 
 E2E_PORT="${E2E_PORT:-9100}"
 WATCH_PID=
+RELAY_PID=
 cleanup() {
+  if [ -n "$RELAY_PID" ] && kill -0 "$RELAY_PID" 2>/dev/null; then
+    kill "$RELAY_PID" 2>/dev/null || true
+    wait "$RELAY_PID" 2>/dev/null || true
+    say "stopped the outbox relay (pid $RELAY_PID)"
+  fi
   if [ -n "$WATCH_PID" ] && kill -0 "$WATCH_PID" 2>/dev/null; then
     kill "$WATCH_PID" 2>/dev/null || true
     wait "$WATCH_PID" 2>/dev/null || true
@@ -62,7 +68,13 @@ cargo lambda watch -A 127.0.0.1 -P "$E2E_PORT" --concurrency 4 --ignore-changes 
 WATCH_PID=$!
 wait_port "$E2E_PORT" 120 "cargo lambda watch" "$WATCH_PID"
 
+say "outbox relay (log: $LOG_DIR/outbox-relay-test.log)"
+"$ROOT/infra/outbox-relay.sh" >"$LOG_DIR/outbox-relay-test.log" 2>&1 &
+RELAY_PID=$!
+
 say "cargo test"
+# The outbox's fault test freezes the mail emulator it started (SIGSTOP/SIGCONT).
+SES_PID="$(cat "$RUN_DIR/ses.pid" 2>/dev/null || true)" \
 E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" cargo test --workspace
 
 say "benchmarks with tiny counts on debug builds (they must keep running; figures: infra/bench.sh)"

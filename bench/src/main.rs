@@ -215,16 +215,16 @@ fn minimum(case: &str) -> &'static str {
     match case {
         "recover-password" | "resend-code" => {
             "BatchGetItem 1 (user + settings) ‖ UpdateItem 1 (per-IP count), \
-             TransactWriteItems 1 (key + user), SendEmail 1"
+             TransactWriteItems 1 (key + user + the mail into the outbox)"
         }
         "set-password" => {
             "GetItem 1 (key → user), BatchGetItem 1 (user + settings), \
-             TransactWriteItems 1 (consume key + new password), SendEmail 1"
+             TransactWriteItems 1 (consume key + new password + the notice into the outbox)"
         }
         "lock-user" => {
-            "BatchGetItem 1 (admin + target + settings), UpdateItem 2 (the admin's login \
-             confirmed; the lock, conditioned on the state read), DeleteItem 1 only if a \
-             recovery was under way (its key), SendEmail 1"
+            "BatchGetItem 1 (admin + target + settings), UpdateItem 1 (the admin's login \
+             confirmed), TransactWriteItems 1 (the lock, conditioned on the state read, + the \
+             notice into the outbox), DeleteItem 1 only if a recovery was under way (its key)"
         }
         "login" => {
             "BatchGetItem 1 (user + settings), UpdateItem 1 (the success confirmed, \
@@ -330,8 +330,8 @@ fn cpu_per_request(
             let floor = sdk_call * sdk_calls as u32;
             measured.push(Measured {
                 cpu_ms: (cpu / requests).as_secs_f64() * 1e3,
-                emails: calls.get("SES SendEmail").copied().unwrap_or(0) as f64
-                    / f64::from(requests),
+                // Mail leaves through the outbox: one record per mail, sent by the mailer.
+                emails: case.mails,
             });
             let calls = calls
                 .into_iter()
@@ -655,17 +655,26 @@ impl CostInput {
     fn duration_ms(&self, hash_ms: f64) -> f64 {
         let cpu_share = (self.memory_mb / MB_PER_VCPU).min(1.0);
         let cpu = (self.cpu_ms + f64::from(self.argon2) * hash_ms) / cpu_share;
-        let wait = self.dynamodb_sequential * DYNAMODB_RTT_MS + self.emails * SES_RTT_MS;
+        // Mail is not on the request's path any more (the outbox; the mailer sends it).
+        let wait = self.dynamodb_sequential * DYNAMODB_RTT_MS;
         (cpu + wait).max(self.floor_ms).ceil()
     }
 
-    /// Dollars per million requests: (Lambda, API Gateway, DynamoDB, SES, total).
+    /// Dollars per million requests: (Lambda, API Gateway, DynamoDB, mail, total).
+    /// Mail is SES plus the mailer's path for each mail: its Lambda (128 MB, the
+    /// claim, SES and the delete one after another; one invocation per mail,
+    /// though a busy stream batches up to ten), the claim and the delete (2 WRU
+    /// each for a ~1.1 KB reset mail); the stream read is free for a Lambda trigger.
     pub fn per_million(&self, hash_ms: f64) -> [f64; 5] {
         let gb_s = self.duration_ms(hash_ms) / 1e3 * self.memory_mb / 1024.0;
         let lambda = (gb_s * price::LAMBDA_GB_S + price::LAMBDA_REQUEST) * 1e6;
         let api = price::HTTP_API_REQUEST * 1e6;
         let ddb = (self.rru * price::RRU + self.wru * price::WRU) * 1e6;
-        let ses = self.emails * price::EMAIL * 1e6;
+        let mailer_ms = 2.0 * DYNAMODB_RTT_MS + SES_RTT_MS;
+        let mailer = mailer_ms / 1e3 * 128.0 / 1024.0 * price::LAMBDA_GB_S
+            + price::LAMBDA_REQUEST
+            + 4.0 * price::WRU;
+        let ses = self.emails * (price::EMAIL + mailer) * 1e6;
         [lambda, api, ddb, ses, lambda + api + ddb + ses]
     }
 }

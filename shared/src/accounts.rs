@@ -86,7 +86,7 @@ pub async fn unlock_user(
         let was = current.lock.active(now);
         let decision = current.lock.admin_unlock(now);
         match store
-            .save_admin_lock(&current, &decision.persist, false)
+            .save_admin_lock(&current, &decision.persist, false, None)
             .await?
         {
             Saved::Done => return Ok(Some(was)),

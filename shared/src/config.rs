@@ -59,7 +59,7 @@ impl Config {
             tables: Tables::from_lookup(&get)?,
             mail: MailConfig::from_lookup(&get)?,
             defaults: default_settings(&get)?,
-            response_floor: millis(&get, "RESPONSE_FLOOR_MS", Duration::from_millis(250))?,
+            response_floor: millis(&get, "RESPONSE_FLOOR_MS", Duration::from_millis(100))?,
             captcha: CaptchaConfig {
                 trust: aws.trust,
                 verify_url: get("RECAPTCHA_VERIFY_URL")
@@ -84,6 +84,7 @@ mod tests {
             "SETTINGS_TABLE" => "s",
             "KEYS_TABLE" => "k",
             "RATE_LIMITS_TABLE" => "r",
+            "OUTBOX_TABLE" => "o",
             "MAIL_FROM" => "no-reply@example.com",
             _ => return None,
         };
@@ -94,7 +95,7 @@ mod tests {
     fn reads_required_values() {
         let c = Config::from_lookup(base).unwrap();
         assert_eq!(c.tables.keys, "k");
-        assert_eq!(c.response_floor, Duration::from_millis(250));
+        assert_eq!(c.response_floor, Duration::from_millis(100));
         assert_eq!(c.defaults.recovery.expiry, Duration::from_secs(900));
     }
 

@@ -7,10 +7,10 @@
 //!    clients, reCAPTCHA), `hashing` (argon2 off the executor), `tokens`,
 //!    `telemetry`, `clock`; `env` under them all (reading variables).
 //! 3. `config` and `app`: the environment read once, the adapters built once.
-//! 4. Use cases: `lockout`, `recovery`, `accounts`, `sessions`, with `error` (kinds of
+//! 4. Use cases: `lockout`, `recovery`, `accounts`, `sessions`, `delivery`, with `error` (kinds of
 //!    refusal) and `races` (deciding again after a lost race). They take the
 //!    adapters they use, never `App`.
-//! 5. `http`: the edge. The Lambda binaries only wire it up.
+//! 5. `http` and `streams` (the mailer's batches): the edge. The Lambda binaries only wire it up.
 //!
 //! The `layers` test checks these floors and that no module imports one that imports it back.
 
@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod env;
 pub mod error;
 pub mod hashing;
@@ -30,6 +31,7 @@ pub mod races;
 pub mod recovery;
 pub mod sessions;
 pub mod store;
+pub mod streams;
 pub mod telemetry;
 pub mod tokens;
 

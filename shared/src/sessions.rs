@@ -7,7 +7,7 @@
 use crate::error::{Kind, UseCaseError};
 use crate::hashing::verify_password;
 use crate::lockout::login::{check_password, LoginError};
-use crate::mail::Mailer;
+use crate::mail::Composer;
 use crate::model::domain::{resolve_username, Credentials, Realm, TenantDomain, UserRef, Username};
 use crate::model::settings::TenantSettings;
 use crate::model::time::UnixTime;
@@ -77,7 +77,7 @@ fn subject(claims: &Claims, tenant: &TenantDomain) -> Option<UserRef> {
 
 pub async fn introspect(
     store: &Store,
-    mailer: &Mailer,
+    mail: &Composer,
     defaults: &TenantSettings,
     issuer: &TokenIssuer,
     req: IntrospectRequest,
@@ -101,7 +101,7 @@ pub async fn introspect(
         None
     };
     let admin = users.pop().flatten();
-    let admin = check_password(store, mailer, &settings, admin, creds.password, now)
+    let admin = check_password(store, mail, &settings, admin, creds.password, now)
         .await
         .map_err(|e| match e {
             LoginError::Unexpected(e) => IntrospectError::Unexpected(e),

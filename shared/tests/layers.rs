@@ -24,9 +24,11 @@ const FLOORS: &[(&str, u8)] = &[
     ("races", 3),
     ("recovery", 3),
     ("sessions", 3),
+    ("delivery", 3),
     ("app", 4),
     ("config", 4),
     ("http", 5),
+    ("streams", 5),
 ];
 
 /// What the pure floor must never name.

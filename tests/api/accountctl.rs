@@ -7,6 +7,11 @@ use crate::helpers::*;
 
 /// The `accountctl` binary next to this test binary (`cargo test --workspace` builds it).
 fn accountctl(args: &[&str], stdin: Option<&str>) -> (bool, String) {
+    accountctl_with(args, stdin, &[])
+}
+
+/// The same, with variables of the test's own (an outbox table) set too.
+pub fn accountctl_with(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> (bool, String) {
     let exe = std::env::current_exe().expect("test binary path");
     let bin = exe
         .parent()
@@ -34,6 +39,7 @@ fn accountctl(args: &[&str], stdin: Option<&str>) -> (bool, String) {
     ] {
         cmd.env(k, lookup(k).expect(k));
     }
+    cmd.envs(env.iter().copied());
     let mut child = cmd.spawn().expect("accountctl runs");
     if let Some(s) = stdin {
         child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();

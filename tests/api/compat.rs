@@ -76,10 +76,10 @@ async fn validate_code_names_the_keys_user_and_leaves_the_key_usable() {
 #[tokio::test]
 async fn validate_code_says_when_a_key_expired() {
     let app = spawn_app().await;
-    app.set(&[("recovery.expiry", "1s")]).await;
+    app.set(&[("recovery.expiry", "2s")]).await;
     let user = app.add_user(false).await;
     let key = app.recovery_key(&user).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     app.post(VALIDATE, validate_body(&key, Some("UPDATE_PASSWORD")), None)
         .await
         .assert_error(400, "18002");
@@ -257,10 +257,10 @@ async fn the_reset_page_works_with_plain_form_posts() {
 #[tokio::test]
 async fn an_expired_link_without_javascript_mails_a_new_one_and_says_the_same_for_anyone() {
     let app = spawn_app().await;
-    app.set(&[("recovery.expiry", "1s")]).await;
+    app.set(&[("recovery.expiry", "2s")]).await;
     let user = app.add_user(false).await;
     let key = app.recovery_key(&user).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let t = app.tenant.as_str();
     let pw = "Too-Late-Passw0rd";
     let res = app

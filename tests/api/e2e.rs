@@ -6,6 +6,16 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
+/// A test app over the outbox the served functions write to, so `mails_to`
+/// finds (and waits for) the mails the relay is delivering.
+async fn spawn_e2e_app() -> TestApp {
+    let served = account_core::config::Config::from_lookup(lookup)
+        .expect("config")
+        .tables
+        .outbox;
+    spawn_app_with(|c| c.tables.outbox = served).await
+}
+
 fn base_url() -> String {
     std::env::var("E2E_BASE_URL").expect(
         "E2E_BASE_URL is not set: run the tests with infra/test.sh, which serves the functions through cargo lambda watch",
@@ -55,7 +65,7 @@ fn error_code(body: &str) -> String {
 /// The seed's curl examples, in order, with our port (carbon.super, realm PRIMARY).
 #[tokio::test]
 async fn the_seed_curl_flow_works_over_http() {
-    let app = spawn_app().await;
+    let app = spawn_e2e_app().await;
     let http = Http::new();
     let mut app_default = app;
     app_default.tenant = account_core::model::domain::TenantDomain::default_tenant();
@@ -105,7 +115,7 @@ async fn the_seed_curl_flow_works_over_http() {
 
 #[tokio::test]
 async fn tenant_paths_resend_and_set_password_over_http() {
-    let app = spawn_app().await;
+    let app = spawn_e2e_app().await;
     let http = Http::new();
     let user = app.add_user(false).await;
     let t = app.tenant.as_str();
@@ -132,7 +142,7 @@ async fn tenant_paths_resend_and_set_password_over_http() {
 
 #[tokio::test]
 async fn one_key_used_by_parallel_requests_across_instances_succeeds_once() {
-    let app = spawn_app().await;
+    let app = spawn_e2e_app().await;
     let http = Http::new();
     let user = app.add_user(false).await;
     let key = app.recovery_key(&user).await;
@@ -193,7 +203,7 @@ async fn bad_input_over_http_is_a_400_with_the_error_body() {
 /// it over HTTP, and the right password works again.
 #[tokio::test]
 async fn lockout_and_admin_unlock_over_http() {
-    let app = spawn_app().await;
+    let app = spawn_e2e_app().await;
     let http = Http::new();
     let admin = app.add_user(true).await;
     let user = app.add_user(false).await;
@@ -257,7 +267,7 @@ async fn lockout_and_admin_unlock_over_http() {
 /// a rare burst allows and the old code made a rule. Repeated.
 #[tokio::test]
 async fn a_burst_across_instances_cannot_outrun_the_lock() {
-    let app = spawn_app().await;
+    let app = spawn_e2e_app().await;
     app.set(&[("lock.max_failed_attempts", "1")]).await;
     let http = Http::new();
     let path = format!("/t/{}/api/identity/auth/v1.1/authenticate", app.tenant);
@@ -327,5 +337,157 @@ async fn a_burst_across_instances_cannot_outrun_the_lock() {
     assert!(
         right_got_in <= 1,
         "the right password got in {right_got_in} of 5 bursts"
+    );
+}
+
+/// Lets the mail emulator run again even when a test fails while it is frozen.
+struct Frozen(String);
+
+impl Frozen {
+    fn freeze(pid: &str) -> Self {
+        let ok = std::process::Command::new("kill")
+            .args(["-STOP", pid])
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "SIGSTOP {pid}");
+        Self(pid.to_string())
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0])
+            .status();
+    }
+}
+
+/// How many mails the emulator holds for each of `emails`, read directly (no
+/// delivery of our own).
+async fn stored_mails(http: &reqwest::Client, emails: &[String]) -> Vec<usize> {
+    let store: Value = http
+        .get(format!("{}/store", ses_url()))
+        .send()
+        .await
+        .expect("the mail emulator answers")
+        .json()
+        .await
+        .expect("store JSON");
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for m in store["emails"].as_array().into_iter().flatten() {
+        for to in m["destination"]["to"].as_array().into_iter().flatten() {
+            if let Some(to) = to.as_str() {
+                *counts.entry(to).or_default() += 1;
+            }
+        }
+    }
+    emails
+        .iter()
+        .map(|e| counts.get(e.as_str()).copied().unwrap_or(0))
+        .collect()
+}
+
+fn env_number(k: &str, default: u64) -> u64 {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The outbox end to end (the local relay hands the stream to the mailer's own
+/// handler): with the mail emulator frozen (SIGSTOP), a burst of recoveries
+/// answers at full speed and writes one mail record each; after it resumes
+/// every mail arrives, none twice. E2E_MAIL_BURST (default 24 users) and
+/// E2E_MAIL_FREEZE_S (default 3) scale it (the figures in BENCHMARKS.md: 200, 10).
+#[tokio::test]
+async fn recovery_answers_at_full_speed_while_mail_is_frozen_and_every_mail_arrives_once() {
+    let pid = std::env::var("SES_PID").unwrap_or_default();
+    if pid.trim().is_empty() {
+        eprintln!("SES_PID is not set (infra/test.sh sets it): the frozen-mail test is skipped");
+        return;
+    }
+    let burst = env_number("E2E_MAIL_BURST", 24) as usize;
+    let freeze = std::time::Duration::from_secs(env_number("E2E_MAIL_FREEZE_S", 3));
+    let app = spawn_e2e_app().await;
+    // The burst comes from one address: no per-IP limit in the way.
+    app.set(&[("recovery.max_requests_per_ip_per_hour", "0")])
+        .await;
+    let mut users = Vec::new();
+    for _ in 0..burst {
+        users.push(app.add_user(false).await);
+    }
+    let emails: Vec<String> = users.iter().map(|u| u.email.clone()).collect();
+    let path = format!("/t/{}{RECOVER}", app.tenant);
+    let http = std::sync::Arc::new(Http::new());
+    // At most 16 in flight: `cargo lambda watch` (1.9) stops dispatching when
+    // far more requests wait than it has instances; API Gateway would not.
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+    let frozen = Frozen::freeze(&pid);
+    let started = std::time::Instant::now();
+    let answers = users.iter().map(|u| {
+        let http = http.clone();
+        let path = path.clone();
+        let in_flight = in_flight.clone();
+        let body = json!({"user": {"username": u.username()}}).to_string();
+        tokio::spawn(async move {
+            let _turn = in_flight.acquire_owned().await.expect("semaphore");
+            let t = std::time::Instant::now();
+            let (status, _) = http.post(&path, &body, None).await;
+            (status, t.elapsed())
+        })
+    });
+    let mut times = Vec::new();
+    for a in answers.collect::<Vec<_>>() {
+        let (status, took) = a.await.expect("request task");
+        assert_eq!(status, 202);
+        times.push(took);
+    }
+    let burst_took = started.elapsed();
+    times.sort();
+    let p = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    // The records the burst wrote, counted while nothing can be sent.
+    let records = app
+        .mailer
+        .store
+        .outbox(|m| emails.iter().any(|e| e == m.to.as_str()))
+        .await
+        .expect("outbox")
+        .len();
+    let client = reqwest::Client::new();
+    println!(
+        "{burst} recoveries with mail frozen: burst {burst_took:?}, answer p50 {:?} p99 {:?} max {:?}; {records} mail records written",
+        p(0.5),
+        p(0.99),
+        p(1.0)
+    );
+    assert_eq!(records, burst, "one record per recovery, none sent yet");
+    assert!(p(1.0) < std::time::Duration::from_secs(2), "{:?}", p(1.0));
+    tokio::time::sleep(freeze.saturating_sub(started.elapsed())).await;
+    drop(frozen);
+    let resumed = std::time::Instant::now();
+    let deadline = resumed + std::time::Duration::from_secs(120);
+    loop {
+        let counts = stored_mails(&client, &emails).await;
+        if counts.iter().all(|c| *c >= 1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {burst} mails arrived in 120 s",
+            counts.iter().filter(|c| **c >= 1).count()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let all_in = resumed.elapsed();
+    // Time for any second delivery to show up: there must be none.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let counts = stored_mails(&client, &emails).await;
+    println!(
+        "after resuming: {} mails sent for {records} records in {all_in:?}, {} twice",
+        counts.iter().sum::<usize>(),
+        counts.iter().filter(|c| **c > 1).count()
+    );
+    assert!(
+        counts.iter().all(|c| *c == 1),
+        "a mail went twice: {counts:?}"
     );
 }

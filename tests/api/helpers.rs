@@ -79,6 +79,10 @@ pub fn ses_url() -> String {
 
 pub struct TestApp {
     pub app: App,
+    /// The mailer's own parts: tests deliver the outbox with the code the
+    /// `mailer` function runs (the local relay may be delivering it too; a
+    /// mail is claimed once).
+    pub mailer: account_core::app::MailerApp,
     pub issuer: account_core::tokens::TokenIssuer,
     pub tenant: TenantDomain,
     pub http: reqwest::Client,
@@ -193,13 +197,22 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::from_lookup(lookup).expect("configuration from infra/local.env");
     // In-process tests check behaviour, not timing; the floor has its own tests.
     config.response_floor = std::time::Duration::ZERO;
+    // An outbox of their own that the relay does not read: in-process tests are
+    // their own mailer, so what waits and what was sent is theirs to decide.
+    config.tables.outbox = format!("{}-api-tests", config.tables.outbox);
     tweak(&mut config);
-    let app = App::from_clients(config, ddb_client().await, ses_client(&ses_url()).await);
+    let mailer = account_core::app::MailerApp::from_clients(
+        &config,
+        ddb_client().await,
+        ses_client(&ses_url()).await,
+    );
+    let app = App::from_clients(config, ddb_client().await);
     app.store.create_tables().await.unwrap_or_else(|e| {
         panic!("DynamoDB Local is not reachable ({e:#}); start it with `infra/emulators.sh start` or run `infra/test.sh`")
     });
     TestApp {
         app,
+        mailer,
         issuer: issuer(),
         tenant: TenantDomain::parse(&format!("{}.test", unique("t"))).expect("tenant"),
         http: reqwest::Client::new(),
@@ -448,18 +461,83 @@ impl TestApp {
         .await
     }
 
+    /// Every mail sent to `email`, oldest first, once the outbox holds none
+    /// for it still on its way (waiting ones are delivered here, by the
+    /// mailer's own code; ones given up stay, and show as not sent).
     pub async fn mails_to(&self, email: &str) -> Vec<Mail> {
+        self.deliver_to(email).await;
         mails_to(&self.http, email).await
+    }
+
+    /// Delivers the outbox's waiting mails to `email` and waits for those another
+    /// mailer (the relay) is sending.
+    pub async fn deliver_to(&self, email: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let now = account_core::clock::now();
+            let waiting = self
+                .mailer
+                .store
+                .outbox(|m| {
+                    m.to.as_str() == email
+                        && !matches!(
+                            m.status,
+                            account_core::model::outbox::MailStatus::Failed { .. }
+                        )
+                        && now < m.expires_at
+                })
+                .await
+                .expect("outbox");
+            if waiting.is_empty() {
+                return;
+            }
+            // One at a time, oldest first, as a user's mails are expected to land.
+            let mut waiting = waiting;
+            waiting.sort_by_key(|m| m.created_at);
+            for m in &waiting {
+                account_core::delivery::deliver(
+                    &self.mailer.store,
+                    &self.mailer.mailer,
+                    &m.id.to_string(),
+                    account_core::clock::now,
+                )
+                .await
+                .expect("delivery");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mails to {email} still waiting after 60 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Starts a recovery and returns the key from the mail it sent.
     pub async fn recovery_key(&self, user: &TestUser) -> String {
         assert_eq!(self.recover(user).await.status, 202);
+        self.current_key(user).await
+    }
+
+    /// The key in the mail that carries the account's working key. Mails can
+    /// arrive out of order (the relay and the test deliver concurrently), so
+    /// "the last mail" is not "the newest key"; the stored hash says which is.
+    pub async fn current_key(&self, user: &TestUser) -> String {
+        let stored = self
+            .stored_user(user)
+            .await
+            .recovery
+            .expect("a recovery under way")
+            .key_hash;
         self.mails_to(&user.email)
             .await
-            .last()
-            .expect("a reset mail")
-            .key()
+            .iter()
+            .filter(|m| m.text.contains("confirmation="))
+            .map(Mail::key)
+            .find(|k| {
+                account_core::model::key::RecoveryKey::parse(k).map(|k| k.hash())
+                    == Some(stored.clone())
+            })
+            .expect("a mail with the working key")
     }
 }
 

@@ -172,7 +172,7 @@ async fn a_right_password_decided_on_a_stale_read_is_refused_after_the_lock() {
     let right = Password::new(user.password.clone()).unwrap();
     let res = check_password(
         &app.app.store,
-        &app.app.mailer,
+        &app.app.mail,
         &settings,
         Some(stale.clone()),
         right.clone(),
@@ -198,7 +198,7 @@ async fn a_right_password_decided_on_a_stale_read_is_refused_after_the_lock() {
     let old = Password::new(other.password.clone()).unwrap();
     let res = check_password(
         &app.app.store,
-        &app.app.mailer,
+        &app.app.mail,
         &settings,
         Some(stale),
         old,
@@ -222,7 +222,7 @@ async fn an_admin_lock_on_a_stale_read_still_ends_the_recovery() {
     let saved = app
         .app
         .store
-        .save_admin_lock(&stale, &d.persist, true)
+        .save_admin_lock(&stale, &d.persist, true, None)
         .await
         .unwrap();
     let Saved::Conflict(Some(now)) = saved else {

@@ -13,6 +13,7 @@ mod lock_model;
 mod lock_user;
 mod login;
 mod logs;
+mod outbox;
 mod password_policy;
 mod rate_limit;
 mod recover_password;

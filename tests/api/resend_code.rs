@@ -68,10 +68,10 @@ async fn nothing_is_sent_without_a_recovery_under_way_or_for_an_unknown_user() {
 #[tokio::test]
 async fn an_expired_recovery_is_not_resent() {
     let app = spawn_app().await;
-    app.set(&[("recovery.expiry", "1s")]).await;
+    app.set(&[("recovery.expiry", "2s")]).await;
     let user = app.add_user(false).await;
     app.recovery_key(&user).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     assert_eq!(app.resend(&user).await.status, 201);
     assert_eq!(app.mails_to(&user.email).await.len(), 1);
 }

@@ -76,10 +76,10 @@ async fn unknown_and_malformed_keys_are_18001() {
 #[tokio::test]
 async fn an_expired_key_is_18002() {
     let app = spawn_app().await;
-    app.set(&[("recovery.expiry", "1s")]).await;
+    app.set(&[("recovery.expiry", "2s")]).await;
     let user = app.add_user(false).await;
     let key = app.recovery_key(&user).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     app.set_password(&key, "Fresh-Start-2026!")
         .await
         .assert_error(400, "18002");

@@ -6,13 +6,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use account_core::config::Config;
+
 use crate::helpers::*;
 
 const CALLS: usize = 50;
 
-fn median(mut v: Vec<Duration>) -> Duration {
+fn median(v: &[Duration]) -> Duration {
+    quantile(v, 0.5)
+}
+
+fn quantile(v: &[Duration], q: f64) -> Duration {
+    let mut v = v.to_vec();
     v.sort();
-    v[v.len() / 2]
+    v[((v.len() - 1) as f64 * q).round() as usize]
 }
 
 /// The body without its per-request trace id.
@@ -33,7 +40,7 @@ async fn compare(
     app: &TestApp,
     known: (&str, String, Option<String>),
     unknown: (&str, String, Option<String>),
-) {
+) -> Result<(), String> {
     let (mut tk, mut tu) = (Vec::new(), Vec::new());
     let (mut first_k, mut first_u) = (None, None);
     for _ in 0..CALLS {
@@ -55,22 +62,31 @@ async fn compare(
         first_k, first_u,
         "{name}: existing and unknown users get different answers"
     );
-    let (mk, mu) = (median(tk), median(tu));
+    let (mk, mu) = (median(&tk), median(&tu));
     let diff = mk.abs_diff(mu).as_secs_f64() / mk.max(mu).as_secs_f64();
     println!(
-        "{name}: median existing {mk:?}, unknown {mu:?}, difference {:.1} %",
-        diff * 100.0
+        "{name}: median existing {mk:?}, unknown {mu:?}, difference {:.1} %; p99 existing {:?}, unknown {:?}",
+        diff * 100.0,
+        quantile(&tk, 0.99),
+        quantile(&tu, 0.99),
     );
-    assert!(
-        diff < 0.10,
+    // Measured for all three before any is judged.
+    (diff < 0.10).then_some(()).ok_or(format!(
         "{name}: medians {mk:?} vs {mu:?} differ by {:.1} %",
         diff * 100.0
-    );
+    ))
 }
 
 #[tokio::test]
 async fn existing_and_unknown_users_look_the_same_in_status_body_and_time() {
-    let app = spawn_app_with(|c| c.response_floor = Duration::from_millis(120)).await;
+    // The floor the service ships with (RESPONSE_FLOOR_MS); TIMING_FLOOR_MS
+    // measures another (0 shows the work the floor hides).
+    let shipped = Config::from_lookup(lookup).expect("config").response_floor;
+    let floor = std::env::var("TIMING_FLOOR_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(shipped, Duration::from_millis);
+    let app = spawn_app_with(|c| c.response_floor = floor).await;
     // The real work is measured, not short-cut: no rate limit or lock gets in the way.
     app.set(&[
         ("recovery.max_requests_per_hour", "0"),
@@ -83,7 +99,7 @@ async fn existing_and_unknown_users_look_the_same_in_status_body_and_time() {
     let user_of = |name: &str| json!({"username": name, "tenant-domain": t});
 
     let recover = |name: &str| json!({"user": user_of(name)}).to_string();
-    compare(
+    let recovered = compare(
         "recover-password",
         &app,
         (RECOVER, recover(user.username()), None),
@@ -95,7 +111,7 @@ async fn existing_and_unknown_users_look_the_same_in_status_body_and_time() {
     let resend = |name: &str| {
         json!({"user": user_of(name), "properties": [{"key": "RecoveryScenario", "value": "NOTIFICATION_BASED_PW_RECOVERY"}]}).to_string()
     };
-    compare(
+    let resent = compare(
         "resend-code",
         &app,
         (RESEND, resend(user.username()), None),
@@ -106,13 +122,16 @@ async fn existing_and_unknown_users_look_the_same_in_status_body_and_time() {
     let login = |name: &str| {
         json!({"username": name, "password": "wrong-password", "tenant-domain": t}).to_string()
     };
-    compare(
+    let logged_in = compare(
         "login",
         &app,
         (LOGIN, login(user.username()), None),
         (LOGIN, login("no-such-user"), None),
     )
     .await;
+    for judged in [recovered, resent, logged_in] {
+        judged.unwrap_or_else(|e| panic!("{e}"));
+    }
     assert!(
         app.mails_to(&user.email).await.len() >= 2 * CALLS,
         "the real user's mails were really sent"

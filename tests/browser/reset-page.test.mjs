@@ -47,9 +47,16 @@ function addUser(tenant) {
   return { username, email, password };
 }
 
-async function mailsTo(email) {
-  const store = await (await fetch(`${ses}/store`)).json();
-  return store.emails.filter((m) => m.destination.to.includes(email));
+// Mail leaves through the outbox (the relay hands it to the mailer), a moment
+// after the answer: wait for `count` mails, for up to 30 s.
+async function mailsTo(email, count = 1) {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const store = await (await fetch(`${ses}/store`)).json();
+    const mails = store.emails.filter((m) => m.destination.to.includes(email));
+    if (mails.length >= count || Date.now() > deadline) return mails;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function requestReset(tenant, username) {
@@ -130,15 +137,15 @@ test("a user resets the password from the mailed link, with the keyboard alone",
     headers: { Authorization: "Basic " + Buffer.from(`${user.username}:${good}`).toString("base64") },
   });
   assert.equal(login.status, 200);
-  assert.equal((await mailsTo(user.email)).length, 2, "the password-changed notice");
+  assert.equal((await mailsTo(user.email, 2)).length, 2, "the password-changed notice");
 });
 
 test("an expired link says so on arrival and sends a new one", async () => {
-  const tenant = tenantWithPage(["recovery.expiry=1s"]);
+  const tenant = tenantWithPage(["recovery.expiry=3s"]);
   const user = addUser(tenant);
   await requestReset(tenant, user.username);
   const { link } = linkIn((await mailsTo(user.email))[0]);
-  await new Promise((r) => setTimeout(r, 2100));
+  await new Promise((r) => setTimeout(r, 3100));
 
   const page = await browser.newPage();
   await page.goto(link);
@@ -149,7 +156,7 @@ test("an expired link says so on arrival and sends a new one", async () => {
   await page.fill("#username", user.username);
   await page.click("#again");
   await page.waitForSelector("#again-sent:not([hidden])");
-  const mails = await mailsTo(user.email);
+  const mails = await mailsTo(user.email, 2);
   assert.equal(mails.length, 2, "a new link was mailed");
   assert.ok(linkIn(mails[1]).link.startsWith(`${base}/t/${tenant}/recovery/reset-password?`));
   await page.close();
@@ -200,11 +207,11 @@ test("without JavaScript the page is a form that posts, and every answer is a pa
 });
 
 test("without JavaScript an expired link says so and its form mails a new one", async () => {
-  const tenant = tenantWithPage(["recovery.expiry=1s"]);
+  const tenant = tenantWithPage(["recovery.expiry=3s"]);
   const user = addUser(tenant);
   await requestReset(tenant, user.username);
   const { link } = linkIn((await mailsTo(user.email))[0]);
-  await new Promise((r) => setTimeout(r, 2100));
+  await new Promise((r) => setTimeout(r, 3100));
 
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
@@ -216,7 +223,7 @@ test("without JavaScript an expired link says so and its form mails a new one", 
   await page.fill("#username", user.username);
   await Promise.all([page.waitForNavigation(), page.click("#again")]);
   assert.equal(await page.isVisible("#again-sent"), true);
-  const mails = await mailsTo(user.email);
+  const mails = await mailsTo(user.email, 2);
   assert.equal(mails.length, 2, "a new link was mailed");
   assert.ok(linkIn(mails[1]).link.startsWith(`${base}/t/${tenant}/recovery/reset-password?`));
   await context.close();

@@ -8,11 +8,12 @@ use account_core::config::default_settings;
 use account_core::http::sentences;
 use account_core::model::account::User;
 use account_core::model::domain::{Email, Password, Realm, TenantDomain, UserRef, Username};
+use account_core::model::outbox::{MailStatus, OutboxMail};
 use account_core::model::settings::{parse_assignments, setting, TenantSettings, SETTINGS};
 use account_core::model::templates::{MailTemplate, TemplateName};
 use account_core::model::time::UnixTime;
 use account_core::outbound::aws::{sdk_http_client, Trust};
-use account_core::store::{DynamoClient, Store, Tables};
+use account_core::store::{DynamoClient, Store, Tables, Write};
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 
@@ -39,6 +40,24 @@ enum Command {
     /// The login tokens' signing keys.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// The mail outbox: mails given up, and putting them back in line.
+    #[command(subcommand)]
+    Mail(MailCmd),
+}
+
+#[derive(Subcommand)]
+enum MailCmd {
+    /// List the mails given up (SES refused them, or they failed every try),
+    /// with the reason; never their text (a reset mail's holds its link).
+    Failed,
+    /// Put given-up mails back in line for the mailer (one by --id, or --all).
+    /// A reset mail whose link has expired is not sent again.
+    Resend {
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -167,6 +186,61 @@ enum TemplateCmd {
         #[arg(long)]
         name: String,
     },
+}
+
+async fn mail(store: &Store, cmd: MailCmd, now: UnixTime) -> anyhow::Result<()> {
+    let failed = |m: &OutboxMail| matches!(m.status, MailStatus::Failed { .. });
+    match cmd {
+        MailCmd::Failed => {
+            let mut mails = store.outbox(failed).await?;
+            mails.sort_by_key(|m| m.created_at);
+            for m in &mails {
+                let MailStatus::Failed { reason } = &m.status else {
+                    continue;
+                };
+                let state = if now < m.expires_at {
+                    "can resend"
+                } else {
+                    "expired"
+                };
+                println!(
+                    "{}  {}  {}  {}  to {}  attempts {}  {state}\n    {reason}",
+                    m.id,
+                    m.created_at.to_rfc3339(),
+                    m.tenant,
+                    m.template.as_str(),
+                    m.to.as_str(),
+                    m.attempts,
+                );
+            }
+            println!("{} mail(s) given up", mails.len());
+        }
+        MailCmd::Resend { id, all } => {
+            let ids: Vec<String> = match (id, all) {
+                (Some(id), _) => vec![id],
+                (None, _) => store
+                    .outbox(|m| failed(m) && now < m.expires_at)
+                    .await?
+                    .iter()
+                    .map(|m| m.id.to_string())
+                    .collect(),
+            };
+            let mut resent = 0;
+            for id in &ids {
+                match store.resend_mail(id, now).await? {
+                    Write::Done => resent += 1,
+                    Write::Conflict => eprintln!(
+                        "accountctl: mail {id}: no given-up mail by that id, or its link has expired"
+                    ),
+                }
+            }
+            println!("{resent} mail(s) back in line for the mailer");
+            if resent < ids.len() {
+                bail!("{} mail(s) not resent", ids.len() - resent);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn template_name(name: &str) -> anyhow::Result<TemplateName> {
@@ -324,6 +398,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("tenant {tenant}: {} setting(s) stored", merged.len());
         }
         Command::Tenant(TenantCmd::Template(cmd)) => template(&store, cmd, now).await?,
+        Command::Mail(cmd) => mail(&store, cmd, now).await?,
         Command::Token(_) => unreachable!("answered above"),
         Command::Tenant(TenantCmd::Show { tenant }) => {
             let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;

@@ -61,16 +61,7 @@ pub async fn login(app: &App, issuer: &TokenIssuer, req: Request) -> HandlerResu
         // Every refusal takes as long as the slowest, so an unknown user looks like a wrong password.
         Pad::Refusals(app.config.response_floor),
         parse_login,
-        |r, now| {
-            login::login(
-                &app.store,
-                &app.mailer,
-                &app.config.defaults,
-                issuer,
-                r,
-                now,
-            )
-        },
+        |r, now| login::login(&app.store, &app.mail, &app.config.defaults, issuer, r, now),
         |done| {
             json(
                 StatusCode::OK,
@@ -131,7 +122,7 @@ pub async fn lock_user(app: &App, req: Request) -> HandlerResult {
         parse,
         |r, now| async move {
             let r = r.ok_or(LockUserError::Unauthorized)?;
-            admin::lock_user(&app.store, &app.mailer, &app.config.defaults, r, now).await
+            admin::lock_user(&app.store, &app.mail, &app.config.defaults, r, now).await
         },
         |done| {
             json(
@@ -185,16 +176,7 @@ pub async fn introspect(app: &App, issuer: &TokenIssuer, req: Request) -> Handle
         &req,
         Pad::Never,
         parse_introspect,
-        |r, now| {
-            sessions::introspect(
-                &app.store,
-                &app.mailer,
-                &app.config.defaults,
-                issuer,
-                r,
-                now,
-            )
-        },
+        |r, now| sessions::introspect(&app.store, &app.mail, &app.config.defaults, issuer, r, now),
         |answer| {
             json(
                 StatusCode::OK,

@@ -225,7 +225,7 @@ pub async fn reset_form(app: &App, req: Request) -> Result<Response<Body>, lambd
                 password,
             };
             Ok(
-                recovery::set_password(&app.store, &app.mailer, &app.config.defaults, req, now)
+                recovery::set_password(&app.store, &app.mail, &app.config.defaults, req, now)
                     .await?,
             )
         },

@@ -157,7 +157,7 @@ pub async fn set_password(app: &App, req: Request) -> HandlerResult {
         &req,
         Pad::Never,
         parse_set_password,
-        |r, now| recovery::set_password(&app.store, &app.mailer, &app.config.defaults, r, now),
+        |r, now| recovery::set_password(&app.store, &app.mail, &app.config.defaults, r, now),
         |done| {
             json(
                 StatusCode::OK,

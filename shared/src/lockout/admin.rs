@@ -3,7 +3,7 @@
 
 use crate::error::{Kind, UseCaseError};
 use crate::hashing::verify_password;
-use crate::mail::Mailer;
+use crate::mail::Composer;
 use crate::model::account::User;
 use crate::model::domain::{resolve_username, Credentials, UserRef};
 use crate::model::lock::LockReason;
@@ -80,7 +80,7 @@ impl From<LoginError> for LockUserError {
 #[tracing::instrument(skip_all, fields(tenant = %req.target.tenant, locked = req.locked))]
 pub async fn lock_user(
     store: &Store,
-    mailer: &Mailer,
+    mail: &Composer,
     defaults: &TenantSettings,
     req: LockUserRequest,
     now: UnixTime,
@@ -97,7 +97,7 @@ pub async fn lock_user(
     let [admin, target]: [Option<User>; 2] = users
         .try_into()
         .map_err(|_| anyhow::anyhow!("two users asked, another number read"))?;
-    let admin = check_password(store, mailer, &settings, admin, creds.password, now).await?;
+    let admin = check_password(store, mail, &settings, admin, creds.password, now).await?;
     if !admin.is_admin() {
         return Err(LockUserError::Forbidden);
     }
@@ -114,8 +114,28 @@ pub async fn lock_user(
         } else {
             target.lock.admin_unlock(now)
         };
+        // The user is told in the same transaction that changes the lock.
+        let notice = (decision.outcome && settings.lock.notify).then(|| {
+            let (template, reason) = if req.locked {
+                let reason = if req.reason.is_empty() {
+                    "none given"
+                } else {
+                    req.reason.as_str()
+                };
+                (TemplateName::AccountLock, reason)
+            } else {
+                (TemplateName::AccountUnlock, "")
+            };
+            mail.notice(
+                &settings,
+                &target,
+                template,
+                &[(Placeholder::Reason, reason)],
+                now,
+            )
+        });
         match store
-            .save_admin_lock(&target, &decision.persist, req.locked)
+            .save_admin_lock(&target, &decision.persist, req.locked, notice.as_ref())
             .await?
         {
             Saved::Done => break decision.outcome,
@@ -135,26 +155,6 @@ pub async fn lock_user(
         target = %target.id,
         "account lock set"
     );
-    if changed && settings.lock.notify {
-        let (template, reason) = if req.locked {
-            let reason = if req.reason.is_empty() {
-                "none given"
-            } else {
-                req.reason.as_str()
-            };
-            (TemplateName::AccountLock, reason)
-        } else {
-            (TemplateName::AccountUnlock, "")
-        };
-        mailer
-            .notify(
-                &settings,
-                &target,
-                template,
-                &[(Placeholder::Reason, reason)],
-            )
-            .await;
-    }
     Ok(LockUserOutcome {
         user: target.user_ref,
         locked: req.locked,

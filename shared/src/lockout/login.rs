@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use crate::error::{Kind, UseCaseError};
 use crate::hashing::{hash_password, verify_password};
-use crate::mail::Mailer;
+use crate::mail::Composer;
 use crate::model::account::User;
 use crate::model::domain::{Password, UserRef};
 use crate::model::lock::{LoginOutcome, LoginRefusal};
+use crate::model::outbox::OutboxMail;
 use crate::model::password::{needs_rehash, PasswordHash};
 use crate::model::settings::TenantSettings;
 use crate::model::templates::{Placeholder, TemplateName};
@@ -79,7 +80,7 @@ struct Checked {
 /// user), keeping the lockout's books. Returns the user these credentials prove.
 pub async fn check_password(
     store: &Store,
-    mailer: &Mailer,
+    mail: &Composer,
     settings: &TenantSettings,
     user: Option<User>,
     password: Password,
@@ -128,7 +129,17 @@ pub async fn check_password(
         };
         let decision = user.lock.login(&settings.lock, right, now);
         let write = LoginWrite { right, now };
-        match store.save_login(&user, &decision.persist, write).await? {
+        // The lock notice goes into the outbox with the lock itself.
+        let notice = match decision.outcome {
+            LoginOutcome::LockedNow { until, .. } if settings.lock.notify => {
+                Some(lock_notice(mail, settings, &user, until, now))
+            }
+            _ => None,
+        };
+        match store
+            .save_login(&user, &decision.persist, write, notice.as_ref())
+            .await?
+        {
             Saved::Conflict(Some(now_stored)) => {
                 user = *now_stored;
                 continue;
@@ -163,8 +174,13 @@ pub async fn check_password(
                 tracing::info!(outcome = "wrong_password", "login refused (lockout off)");
             }
             LoginOutcome::LockedNow { k, until } => {
-                tracing::warn!(outcome = "locked_now", k, user_id = %user.id, "account locked after failed logins");
-                notify_lock(mailer, settings, &user, until).await;
+                tracing::warn!(
+                    outcome = "locked_now",
+                    k,
+                    until = until.map(|u| u.0),
+                    user_id = %user.id,
+                    "account locked after failed logins"
+                );
             }
         }
         return Err(refused(decision.outcome));
@@ -194,27 +210,24 @@ async fn upgrade(store: &Store, user: &User, password: Password) {
     }
 }
 
-async fn notify_lock(
-    mailer: &Mailer,
+fn lock_notice(
+    mail: &Composer,
     settings: &TenantSettings,
     user: &User,
     until: Option<UnixTime>,
-) {
-    if !settings.lock.notify {
-        return;
-    }
+    now: UnixTime,
+) -> OutboxMail {
     let unlock = match until {
         Some(u) => format!("It unlocks by itself at {}.", u.to_rfc3339()),
         None => "An administrator has to unlock it.".to_string(),
     };
-    mailer
-        .notify(
-            settings,
-            user,
-            TemplateName::AccountLockFailedAttempt,
-            &[(Placeholder::Unlock, &unlock)],
-        )
-        .await;
+    mail.notice(
+        settings,
+        user,
+        TemplateName::AccountLockFailedAttempt,
+        &[(Placeholder::Unlock, &unlock)],
+        now,
+    )
 }
 
 pub struct LoginRequest {
@@ -231,14 +244,14 @@ pub struct LoggedIn {
 /// `authenticate`: a password check under the lockout, then a signed token.
 pub async fn login(
     store: &Store,
-    mailer: &Mailer,
+    mail: &Composer,
     defaults: &TenantSettings,
     issuer: &TokenIssuer,
     req: LoginRequest,
     now: UnixTime,
 ) -> Result<LoggedIn, LoginError> {
     let (settings, mut users) = store.load(&req.user.tenant, &[&req.user], defaults).await?;
-    let user = check_password(store, mailer, &settings, users.remove(0), req.password, now).await?;
+    let user = check_password(store, mail, &settings, users.remove(0), req.password, now).await?;
     Ok(LoggedIn {
         token: issuer.issue(&user, now),
         expires_in: issuer.ttl,

@@ -8,6 +8,7 @@ pub mod callback;
 pub mod domain;
 pub mod key;
 pub mod lock;
+pub mod outbox;
 pub mod password;
 pub mod pattern;
 pub mod policy;

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use fancy_regex::Expr;
+use fancy_regex::{AstNode, Expr};
 
 use super::domain::{Password, Username};
 use super::pattern::{Compile, Lazy};
@@ -98,6 +98,9 @@ pub type CharBounds = (u64, Option<u64>);
 
 impl JavaRegex {
     pub fn parse(source: &str) -> Result<Self, String> {
+        let tree =
+            Expr::parse_tree(source).map_err(|e| format!("not a valid regular expression: {e}"))?;
+        java_only(&tree.expr)?;
         let re = fancy_regex::RegexBuilder::new(&format!(r"\A(?:{source})\z"))
             .backtrack_limit(BACKTRACK_LIMIT)
             .delegate_size_limit(1 << 20)
@@ -149,6 +152,36 @@ pub fn check_pattern(
 }
 
 const INF: u64 = u64::MAX;
+
+/// Refuses what fancy-regex accepts and Java does not: subroutine calls and
+/// recursion (`\g<0>` makes the pattern call itself, and one such pattern took
+/// 2 GB to match five characters), conditionals, `\K`, backtracking verbs and
+/// the absence operator. A WSO2 pattern never has them; a pattern that has them
+/// would behave differently here than in WSO2, or not finish.
+fn java_only(e: &Expr) -> Result<(), String> {
+    let refused = match e {
+        Expr::SubroutineCall(_)
+        | Expr::BackrefWithRelativeRecursionLevel { .. }
+        | Expr::AstNode(AstNode::SubroutineCall(_), _) => {
+            Some("subroutine calls and recursion (\\g)")
+        }
+        // A group the parser left unresolved: its inside is not among the children.
+        Expr::AstNode(AstNode::AstGroup { inner, .. }, _) => return java_only(inner),
+        Expr::Conditional { .. } | Expr::BackrefExistsCondition { .. } => {
+            Some("conditionals ((?(1)...))")
+        }
+        Expr::KeepOut => Some("\\K"),
+        Expr::BacktrackingControlVerb(_) => Some("backtracking verbs ((*FAIL) ...)"),
+        Expr::Absent(_) => Some("the absence operator ((?~...))"),
+        _ => None,
+    };
+    if let Some(what) = refused {
+        return Err(format!(
+            "not a Java regular expression: {what} is not supported"
+        ));
+    }
+    e.children_iter().try_for_each(java_only)
+}
 
 fn bounds(e: &Expr) -> Option<(u64, u64)> {
     Some(match e {
@@ -415,6 +448,34 @@ mod tests {
             &Password::new(pw.into()).unwrap(),
             &Username::parse(user).unwrap(),
         )
+    }
+
+    #[test]
+    fn constructs_java_does_not_have_are_refused() {
+        // Found by the fuzzer: `\g0` calls the whole pattern again; matching
+        // "k\u{e}.\0\0" took over 2 GB.
+        let fuzzed = "\0+\u{e}\0\u{e}.\0\0*+\u{e}.\0\0\0\u{1c}\\g0\u{1}|\0@.a.\0.\0\\g0\u{1}|\0@.a.\0.\0\0k\u{1c}\0";
+        for p in [
+            fuzzed,
+            r"a\g<0>?",
+            r"(a)\g1",
+            r"(?<n>a)\g<n>",
+            r"(a)?(?(1)b|c)",
+            r"ab\Kc",
+            r"(?~ab)",
+        ] {
+            let e = JavaRegex::parse(p).expect_err(p);
+            assert!(e.contains("not a Java regular expression"), "{p}: {e}");
+        }
+        for p in [
+            r"^[\S]{6,30}$",
+            r"(?=.*\d)(?=.*[a-z]).{8,}",
+            r"(a)\1",
+            r"(?<n>a)\k<n>",
+            r"(?i)abc",
+        ] {
+            JavaRegex::parse(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
     }
 
     #[test]

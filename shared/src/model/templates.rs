@@ -110,6 +110,7 @@ impl TemplateName {
     }
 }
 
+#[derive(Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub subject: String,
     pub text: String,

@@ -148,10 +148,19 @@ impl AwsEnv {
         aws_sdk_dynamodb::Client::from_conf(conf)
     }
 
+    /// The mailer's SES client. Its calls may take long: no request waits on
+    /// them, and one given up while SES still handles it would send the mail
+    /// twice when tried again.
     pub fn sesv2(&self, http: SharedHttpClient) -> aws_sdk_sesv2::Client {
         let mut conf = aws_sdk_sesv2::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .timeout_config(timeouts())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(Duration::from_secs(25))
+                    .operation_timeout(Duration::from_secs(28))
+                    .build(),
+            )
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .region(aws_sdk_sesv2::config::Region::new(self.region.clone()))
             .credentials_provider(self.credentials.clone())

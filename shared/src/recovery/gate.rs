@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use crate::error::{Kind, UseCaseError};
 use crate::hashing::verify_password;
 use crate::lockout::login::{check_password, LoginError};
-use crate::mail::Mailer;
+use crate::mail::Composer;
 use crate::model::account::User;
 use crate::model::callback::CallbackUrl;
 use crate::model::domain::{resolve_username, Credentials, UserRef};
@@ -25,7 +25,7 @@ use crate::store::{IssueKey, Saved, Store};
 #[derive(Clone, Copy)]
 pub struct RecoveryPorts<'a> {
     pub store: &'a Store,
-    pub mailer: &'a Mailer,
+    pub mail: &'a Composer,
     pub captcha: &'a CaptchaVerifier,
     pub defaults: &'a TenantSettings,
 }
@@ -187,7 +187,7 @@ pub(crate) async fn admit(
         }
         let caller = check_password(
             ports.store,
-            ports.mailer,
+            ports.mail,
             &settings,
             caller_user,
             creds.password,
@@ -243,17 +243,18 @@ impl NotIssued {
     }
 }
 
-/// A key issued, and the callback its link is built on.
+/// A key issued (its reset mail, if any, is in the outbox).
 pub(crate) struct Issued {
     pub key: RecoveryKey,
-    pub callback: CallbackUrl,
-    pub user: User,
 }
 
 /// Issues a new key for `user`, replacing any older one, with a transaction
-/// that requires the user to be as read; decided again when it is not.
+/// that requires the user to be as read; decided again when it is not. With
+/// `mail`, the reset mail goes into the outbox in the same transaction (the
+/// request answers without waiting for it); without, the key is for an admin.
 pub(crate) async fn issue_key(
     store: &Store,
+    mail: Option<&Composer>,
     settings: &TenantSettings,
     mut user: User,
     ask: Ask,
@@ -285,53 +286,33 @@ pub(crate) async fn issue_key(
             None
         };
         let key = RecoveryKey::generate();
+        let expires_at = now.plus(r.expiry);
+        let reset_mail = mail.map(|m| {
+            let link = callback.link(&key);
+            let expiry = humanize_duration(r.expiry);
+            m.compose(
+                settings,
+                &user,
+                TemplateName::PasswordReset,
+                &[(Placeholder::Link, &link), (Placeholder::Expiry, &expiry)],
+                now,
+                expires_at,
+            )
+        });
         let plan = IssueKey {
             user: &user,
             key_hash: &key.hash(),
-            expires_at: now.plus(r.expiry),
+            expires_at,
             callback: callback.as_str(),
             now,
             window,
+            mail: reset_mail.as_ref(),
         };
         match store.issue_key(&plan).await? {
-            Saved::Done => {
-                return Ok(Ok(Issued {
-                    key,
-                    callback,
-                    user,
-                }))
-            }
+            Saved::Done => return Ok(Ok(Issued { key })),
             Saved::Conflict(Some(now_stored)) => user = *now_stored,
             Saved::Conflict(None) => return Ok(Err(NotIssued::Gone)),
         }
     }
     Err(RecoveryError::Busy)
-}
-
-/// Mails the reset link. If the mail cannot be sent the key is taken back, so
-/// no stored key is left that its owner never received.
-pub(crate) async fn send_reset_mail(
-    store: &Store,
-    mailer: &Mailer,
-    settings: &TenantSettings,
-    issued: &Issued,
-) -> Result<(), RecoveryError> {
-    let link = issued.callback.link(&issued.key);
-    let expiry = humanize_duration(settings.recovery.expiry);
-    let sent = mailer
-        .send(
-            settings,
-            &issued.user,
-            TemplateName::PasswordReset,
-            &[(Placeholder::Link, &link), (Placeholder::Expiry, &expiry)],
-        )
-        .await;
-    if let Err(e) = sent {
-        let user = &issued.user.user_ref;
-        if let Err(revoke) = store.revoke_key(user, &issued.key.hash()).await {
-            tracing::error!(error = %revoke, "could not revoke an undelivered key; it expires by itself");
-        }
-        return Err(e.into());
-    }
-    Ok(())
 }

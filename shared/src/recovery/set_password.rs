@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::error::{Kind, UseCaseError};
 use crate::hashing::{hash_password, reuses_recent};
-use crate::mail::Mailer;
+use crate::mail::Composer;
 use crate::model::account::User;
 use crate::model::domain::{Password, UserRef};
 use crate::model::key::{is_expired, KeyHash, RecoveryKey, MAX_REFUSED_TRIES};
@@ -16,7 +16,7 @@ use crate::model::settings::TenantSettings;
 use crate::model::templates::{Placeholder, TemplateName};
 use crate::model::time::UnixTime;
 use crate::races::{backoff, MAX_ROUNDS};
-use crate::store::{Consumed, KeyRecord, Store};
+use crate::store::{Consumed, KeyRecord, Reset, Store};
 
 pub struct SetPasswordRequest {
     /// As the caller sent it; a string that cannot be one of our keys is just an unknown key.
@@ -128,7 +128,7 @@ fn holds(u: &User, hash: &KeyHash) -> bool {
 
 pub async fn set_password(
     store: &Store,
-    mailer: &Mailer,
+    mail: &Composer,
     defaults: &TenantSettings,
     req: SetPasswordRequest,
     now: UnixTime,
@@ -195,8 +195,26 @@ pub async fn set_password(
         }
         let history = next_history(&user.password_hash, &user.password_history, rules.history);
         let lock = user.lock.password_reset();
+        let time = now.to_rfc3339();
+        let notice = mail.notice(
+            &settings,
+            &user,
+            TemplateName::PasswordResetSuccess,
+            &[(Placeholder::Time, &time)],
+            now,
+        );
         match store
-            .consume_key(&user, &hash, &new_hash, &history, &lock, now)
+            .consume_key(
+                &user,
+                &hash,
+                Reset {
+                    new_hash: &new_hash,
+                    history: &history,
+                    lock: &lock,
+                    notice: &notice,
+                },
+                now,
+            )
             .await?
         {
             Consumed::Done => break,
@@ -212,15 +230,6 @@ pub async fn set_password(
         backoff(round).await;
     }
     tracing::info!(outcome = "password_set", user_id = %user.id, "recovery finished");
-    let time = now.to_rfc3339();
-    mailer
-        .notify(
-            &settings,
-            &user,
-            TemplateName::PasswordResetSuccess,
-            &[(Placeholder::Time, &time)],
-        )
-        .await;
     Ok(PasswordSet {
         user: user.user_ref,
         user_id: user.id,

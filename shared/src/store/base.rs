@@ -27,6 +27,8 @@ pub struct Tables {
     pub keys: String,
     /// Hourly request counters (per source IP), removed by TTL.
     pub rate_limits: String,
+    /// Mails on their way out; its stream feeds the mailer.
+    pub outbox: String,
 }
 
 impl Tables {
@@ -36,6 +38,7 @@ impl Tables {
             settings: need(&get, "SETTINGS_TABLE")?,
             keys: need(&get, "KEYS_TABLE")?,
             rate_limits: need(&get, "RATE_LIMITS_TABLE")?,
+            outbox: need(&get, "OUTBOX_TABLE")?,
         })
     }
 }

@@ -14,6 +14,7 @@ use crate::model::account::User;
 use crate::model::domain::UserRef;
 use crate::model::key::{KeyHash, MAX_REFUSED_TRIES};
 use crate::model::lock::Persist;
+use crate::model::outbox::OutboxMail;
 use crate::model::password::PasswordHash;
 use crate::model::recovery::RecoveryWindow;
 use crate::model::time::UnixTime;
@@ -28,6 +29,20 @@ pub struct IssueKey<'a> {
     pub now: UnixTime,
     /// The hourly window after this request; `None`: not counted (an admin's `notify=false`).
     pub window: Option<RecoveryWindow>,
+    /// The reset mail, into the outbox in the same transaction (`None`: the key
+    /// goes to an admin instead).
+    pub mail: Option<&'a OutboxMail>,
+}
+
+/// What a password reset writes with the key it uses.
+pub struct Reset<'a> {
+    pub new_hash: &'a PasswordHash,
+    /// The password history after this reset.
+    pub history: &'a [PasswordHash],
+    /// The lock state the reset decided.
+    pub lock: &'a Persist,
+    /// The "password changed" notice, written with the change.
+    pub notice: &'a OutboxMail,
 }
 
 /// What using a key found.
@@ -114,6 +129,9 @@ impl Store {
                     .build(),
             );
         }
+        if let Some(mail) = plan.mail {
+            ops.push(self.put_mail(mail)?);
+        }
         match self.transact(ops, "TransactWriteItems issue key").await? {
             Ok(()) => Ok(Saved::Done),
             Err(mut found) => {
@@ -197,11 +215,15 @@ impl Store {
         &self,
         user: &User,
         key_hash: &KeyHash,
-        new_hash: &PasswordHash,
-        history: &[PasswordHash],
-        lock: &Persist,
+        reset: Reset<'_>,
         now: UnixTime,
     ) -> anyhow::Result<Consumed> {
+        let Reset {
+            new_hash,
+            history,
+            lock,
+            notice: mail,
+        } = reset;
         let mut u = Update::default();
         u.set("password_hash", s(new_hash.as_phc()));
         u.set("password_history", items::history_value(history));
@@ -241,11 +263,13 @@ impl Store {
                         .context("update user")?,
                 )
                 .build(),
+            // The "password changed" notice, with the change.
+            self.put_mail(mail)?,
         ];
         match self.transact(ops, "TransactWriteItems consume key").await? {
             Ok(()) => Ok(Consumed::Done),
             Err(found) => match found.as_slice() {
-                [None, Some(item)] => match self.conflict(user, item.clone()).await? {
+                [None, Some(item), ..] => match self.conflict(user, item.clone()).await? {
                     Saved::Conflict(now) => Ok(Consumed::Changed(now)),
                     Saved::Done => Ok(Consumed::Changed(None)),
                 },

@@ -6,13 +6,14 @@
 mod base;
 pub mod items;
 mod keys;
+mod outbox;
 mod rate;
 pub mod tables;
 mod users;
 
 pub use base::{Saved, Store, Tables, Write};
 pub use items::KeyRecord;
-pub use keys::{Consumed, IssueKey};
+pub use keys::{Consumed, IssueKey, Reset};
 pub use users::LoginWrite;
 
 /// Re-exported so tools built on the core crate need not depend on the SDK crate.

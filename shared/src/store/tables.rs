@@ -3,23 +3,31 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification, TimeToLiveStatus,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::base::Store;
 use crate::outbound::aws::sdk_err;
 
 impl Store {
-    /// Creates the three tables if missing and turns on TTL for keys.
+    /// Creates the tables if missing (the outbox with its stream) and turns on TTL.
     /// Returns one line per table saying what was done.
     pub async fn create_tables(&self) -> anyhow::Result<Vec<String>> {
         let t = self.tables();
         let mut report = Vec::new();
-        for name in [&t.users, &t.settings, &t.keys, &t.rate_limits] {
+        for name in [&t.users, &t.settings, &t.keys, &t.rate_limits, &t.outbox] {
+            // The outbox's stream carries each new mail to the mailer.
+            let stream = (name == &t.outbox).then(|| {
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+            });
             let res = self
                 .client()
                 .create_table()
                 .table_name(name)
+                .set_stream_specification(stream.transpose()?)
                 .attribute_definitions(
                     AttributeDefinition::builder()
                         .attribute_name("pk")
@@ -46,7 +54,7 @@ impl Store {
                 Err(e) => return Err(sdk_err(e, "CreateTable")),
             }
         }
-        for table in [&t.keys, &t.rate_limits] {
+        for table in [&t.keys, &t.rate_limits, &t.outbox] {
             report.push(self.enable_ttl(table).await?);
         }
         Ok(report)

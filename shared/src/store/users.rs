@@ -5,13 +5,17 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 
 use super::base::{conditional, Saved, Store, Write};
 use super::items::{self, lock_attributes, lock_unchanged, n, s};
 use crate::model::account::User;
 use crate::model::lock::Persist;
+use crate::model::outbox::OutboxMail;
 use crate::model::password::PasswordHash;
 use crate::model::time::UnixTime;
 use crate::outbound::aws::sdk_err;
@@ -91,6 +95,7 @@ impl Store {
         user: &User,
         persist: &Persist,
         login: LoginWrite,
+        mail: Option<&OutboxMail>,
     ) -> anyhow::Result<Saved> {
         if matches!(persist, Persist::Nothing) {
             return Ok(Saved::Done);
@@ -102,7 +107,8 @@ impl Store {
             u.value(":checked_hash", s(user.password_hash.as_phc()));
             "password_hash = :checked_hash"
         });
-        self.update_user(user, u, checked, "UpdateItem login").await
+        self.update_user(user, u, checked, mail, "UpdateItem login")
+            .await
     }
 
     /// Replaces the hash a right password was just checked against with a
@@ -136,6 +142,7 @@ impl Store {
         user: &User,
         persist: &Persist,
         locking: bool,
+        mail: Option<&OutboxMail>,
     ) -> anyhow::Result<Saved> {
         let mut u = Update::default();
         u.lock(persist);
@@ -163,7 +170,7 @@ impl Store {
             (true, None) => Some("attribute_not_exists(rk_hash)"),
         };
         let saved = self
-            .update_user(user, u, recovery_as_read, "UpdateItem admin lock")
+            .update_user(user, u, recovery_as_read, mail, "UpdateItem admin lock")
             .await?;
         if let (Saved::Done, Some(r)) = (&saved, revoked) {
             // The user item no longer names this key, so it cannot be used; the item goes too.
@@ -182,12 +189,14 @@ impl Store {
     }
 
     /// One update of `user`'s item, conditioned on its lock state being still
-    /// the one read (and on `extra`).
+    /// the one read (and on `extra`); with the mail that reports it, in one
+    /// transaction, when there is one.
     async fn update_user(
         &self,
         user: &User,
         mut u: Update,
         extra: Option<&str>,
+        mail: Option<&OutboxMail>,
         what: &str,
     ) -> anyhow::Result<Saved> {
         let (unchanged, version) = lock_unchanged(&user.lock);
@@ -196,6 +205,30 @@ impl Store {
         if let Some(extra) = extra {
             condition.push_str(" AND ");
             condition.push_str(extra);
+        }
+        if let Some(mail) = mail {
+            let update = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.tables().users)
+                .key("pk", s(user.user_ref.storage_key()))
+                .update_expression(u.expression())
+                .condition_expression(condition)
+                .set_expression_attribute_values(Some(u.values()))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .context("update user")?;
+            let ops = vec![
+                TransactWriteItem::builder().update(update).build(),
+                self.put_mail(mail)?,
+            ];
+            return match self.transact(ops, what).await? {
+                Ok(()) => Ok(Saved::Done),
+                Err(mut found) => {
+                    let item = found.get_mut(0).and_then(Option::take).flatten();
+                    self.conflict(user, item).await
+                }
+            };
         }
         let res = self
             .client()
