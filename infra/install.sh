@@ -49,7 +49,7 @@ if [ "${1:-}" = "--test" ]; then
     (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   ln -sfn "$BROWSER_DIR/node_modules" "$ROOT/tests/browser/node_modules"
-  for tool in cfn-lint:cfn-lint sam:aws-sam-cli st:schemathesis==4.32.5; do
+  for tool in cfn-lint:cfn-lint sam:aws-sam-cli st:schemathesis==4.32.5 moto_server:moto[server]==5.2.1; do
     if ! command -v "${tool%%:*}" >/dev/null; then
       say "pip install ${tool#*:}"
       python3 -m pip install --quiet --disable-pip-version-check "${tool#*:}"

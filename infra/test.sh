@@ -11,7 +11,11 @@ cd "$ROOT"
 E2E_PORT="${E2E_PORT:-9100}"
 WATCH_PID=
 RELAY_PID=
+ONE_PIDS=
 cleanup() {
+  for pid in $ONE_PIDS; do
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  done
   if [ -n "$RELAY_PID" ] && kill -0 "$RELAY_PID" 2>/dev/null; then
     kill "$RELAY_PID" 2>/dev/null || true
     wait "$RELAY_PID" 2>/dev/null || true
@@ -77,6 +81,12 @@ say "cargo test"
 SES_PID="$(cat "$RUN_DIR/ses.pid" 2>/dev/null || true)" \
 E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" cargo test --workspace
 
+say "fault tests: DynamoDB Local frozen during requests (alone, one at a time)"
+DDB_PID="$(cat "$RUN_DIR/dynamodb.pid")" E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" \
+  cargo test -q -p api-tests -- --ignored --test-threads=1 --nocapture >"$LOG_DIR/faults.log" 2>&1 \
+  || { tail -60 "$LOG_DIR/faults.log"; die "fault tests failed"; }
+grep -E "frozen|freeze|test result" "$LOG_DIR/faults.log" || true
+
 say "benchmarks with tiny counts on debug builds (they must keep running; figures: infra/bench.sh)"
 "$CARGO_TARGET_DIR/debug/bench" --quick --bootstraps "$CARGO_TARGET_DIR/debug" --flat \
   >"$LOG_DIR/bench-quick.md" 2>&1 || { tail -30 "$LOG_DIR/bench-quick.md"; die "benchmarks failed"; }
@@ -124,3 +134,36 @@ wso2 resend tests/wso2/api.identity.user.v1.0.yaml /api/identity/user/v1.0 \
 
 say "browser tests (headless Chromium, JavaScript on and off)"
 E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" node --test tests/browser/
+
+# One endpoint for every service, the way LocalStack is used: moto's server (a
+# second, independent emulator) on one loopback port, the same build configured
+# by AWS_ENDPOINT_URL alone (no per-service endpoint in the environment), and
+# the end-to-end suite over HTTP against it.
+MOTO_PORT="${MOTO_PORT:-5055}"
+ONE_PORT="${ONE_PORT:-9102}"
+port_open "$MOTO_PORT" && die "127.0.0.1:$MOTO_PORT is in use; set MOTO_PORT to a free port"
+say "one-endpoint mode: moto_server on 127.0.0.1:$MOTO_PORT (log: $LOG_DIR/moto.log)"
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$LOG_DIR/moto.log" 2>&1 &
+ONE_PIDS="$!"
+wait_port "$MOTO_PORT" 60 "moto_server" "$ONE_PIDS"
+one_env="$RUN_DIR/one-endpoint.env"
+{ grep -v '^AWS_ENDPOINT_URL_' infra/local.env; echo "AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT"; } >"$one_env"
+one_vars=(-u AWS_ENDPOINT_URL_DYNAMODB -u AWS_ENDPOINT_URL_SESV2 AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+  LOCAL_ENV="$one_env" MAIL_STORE=moto)
+one() { env "${one_vars[@]}" "$@"; }
+exec_one() { exec env "${one_vars[@]}" "$@"; }
+# SES (moto's as AWS's) sends only from a verified identity.
+one python3 -c 'import boto3, os; boto3.client("ses", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"]).verify_email_identity(EmailAddress=os.environ["MAIL_FROM"])'
+one "$CARGO_TARGET_DIR/debug/accountctl" init >/dev/null
+# `exec` in a subshell: $! is then the server itself, which the cleanup stops.
+(exec_one cargo lambda watch -A 127.0.0.1 -P "$ONE_PORT" --concurrency 4 --ignore-changes \
+  --env-file "$one_env" --env-var RESPONSE_FLOOR_MS=20) >"$LOG_DIR/watch-one-endpoint.log" 2>&1 &
+ONE_PIDS="$ONE_PIDS $!"
+wait_port "$ONE_PORT" 120 "cargo lambda watch (one endpoint)" "$!"
+(exec_one "$CARGO_TARGET_DIR/debug/outbox-relay") >"$LOG_DIR/outbox-relay-one-endpoint.log" 2>&1 &
+ONE_PIDS="$ONE_PIDS $!"
+say "end-to-end tests against moto (log: $LOG_DIR/e2e-one-endpoint.log)"
+one E2E_BASE_URL="http://127.0.0.1:$ONE_PORT" cargo test -q -p api-tests e2e -- --nocapture \
+  >"$LOG_DIR/e2e-one-endpoint.log" 2>&1 \
+  || { tail -60 "$LOG_DIR/e2e-one-endpoint.log"; die "the end-to-end tests failed against moto (one endpoint)"; }
+grep -E "test result" "$LOG_DIR/e2e-one-endpoint.log" || true

@@ -9,6 +9,8 @@
 
 mod cold;
 mod fixtures;
+mod hotkeys;
+mod load;
 mod server;
 mod stub;
 
@@ -52,6 +54,22 @@ struct Cli {
     /// Only the cold starts (e.g. of another build's bootstraps, for a before/after).
     #[arg(long, conflicts_with = "no_cold")]
     cold_only: bool,
+    /// Only the load: a mix of requests through the local stack served at this
+    /// URL (`infra/load.sh` starts it), at each `--in-flight` level, then a soak.
+    #[arg(long, value_name = "URL")]
+    load: Option<String>,
+    /// Callers in flight, one level after the other.
+    #[arg(long, value_delimiter = ',', default_value = "16,64")]
+    in_flight: Vec<usize>,
+    /// Seconds per load level.
+    #[arg(long, default_value_t = 30.0)]
+    load_seconds: f64,
+    /// Minutes of the soak at the lowest level (0: none).
+    #[arg(long, default_value_t = 10.0)]
+    soak_minutes: f64,
+    /// The `cargo lambda watch` process, whose function instances the soak measures.
+    #[arg(long)]
+    watch_pid: Option<u32>,
     /// Only this endpoint's CPU-per-request loop, nothing else: for a profiler
     /// (`valgrind --tool=callgrind bench --profile recover-password`).
     #[arg(long, value_name = "ENDPOINT")]
@@ -60,6 +78,19 @@ struct Cli {
 
 fn main() -> anyhow::Result<()> {
     let mut cli = Cli::parse();
+    if let Some(url) = cli.load.clone() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        return rt.block_on(load::run(load::LoadArgs {
+            url,
+            in_flight: cli.in_flight.clone(),
+            seconds: cli.load_seconds,
+            soak_minutes: cli.soak_minutes,
+            watch_pid: cli.watch_pid,
+        }));
+    }
     if cli.quick {
         cli.requests = 20;
         cli.login_seconds = 0.5;
@@ -115,6 +146,7 @@ fn in_process(
         })
         .collect();
     print_costs(&costs, hash_ms);
+    hotkeys::print_budget(cases, &measured);
     Ok(())
 }
 
@@ -214,20 +246,20 @@ fn millis(d: Duration) -> String {
 fn minimum(case: &str) -> &'static str {
     match case {
         "recover-password" | "resend-code" => {
-            "BatchGetItem 1 (user + settings) ‖ UpdateItem 1 (per-IP count), \
+            "GetItem 1 (user; settings cached) ‖ UpdateItem 1 (per-IP count), \
              TransactWriteItems 1 (key + user + the mail into the outbox)"
         }
         "set-password" => {
-            "GetItem 1 (key → user), BatchGetItem 1 (user + settings), \
+            "GetItem 1 (key → user), GetItem 1 (user; settings cached), \
              TransactWriteItems 1 (consume key + new password + the notice into the outbox)"
         }
         "lock-user" => {
-            "BatchGetItem 1 (admin + target + settings), UpdateItem 1 (the admin's login \
+            "BatchGetItem 1 (admin + target; settings cached), UpdateItem 1 (the admin's login \
              confirmed), TransactWriteItems 1 (the lock, conditioned on the state read, + the \
              notice into the outbox), DeleteItem 1 only if a recovery was under way (its key)"
         }
         "login" => {
-            "BatchGetItem 1 (user + settings), UpdateItem 1 (the success confirmed, \
+            "GetItem 1 (user; settings cached), UpdateItem 1 (the success confirmed, \
              conditioned on the lock state read)"
         }
         _ => "",
@@ -287,6 +319,7 @@ fn cpu_per_request(
                 }
             }
             stub.take_calls();
+            stub.take_units();
             let (cpu0, proc0) = (thread_cpu(), process_cpu(stub));
             let mut latencies = Vec::with_capacity(requests as usize);
             for _ in 0..requests {
@@ -300,6 +333,7 @@ fn cpu_per_request(
             let (cpu, proc) = (thread_cpu() - cpu0, process_cpu(stub) - proc0);
             latencies.sort();
             let calls = stub.take_calls();
+            let warm = hotkeys::per_request(&stub.take_units(), env, requests);
             let per_request: Vec<String> = calls
                 .iter()
                 .filter(|(op, n)| {
@@ -328,10 +362,17 @@ fn cpu_per_request(
             }
             let sdk_calls: u64 = calls.values().sum::<u64>() / u64::from(requests);
             let floor = sdk_call * sdk_calls as u32;
+            // The same request on a cold instance (its settings not cached yet).
+            let (cold_app, cold_issuer) = build_app(env)?;
+            call(&cold_app, &cold_issuer, case).await;
+            let cold = hotkeys::per_request(&stub.take_units(), env, 1);
+            stub.take_calls();
             measured.push(Measured {
                 cpu_ms: (cpu / requests).as_secs_f64() * 1e3,
                 // Mail leaves through the outbox: one record per mail, sent by the mailer.
                 emails: case.mails,
+                warm,
+                cold,
             });
             let calls = calls
                 .into_iter()
@@ -409,6 +450,9 @@ async fn sdk_call_cpu(app: &App, stub: &Stub, requests: u32) -> anyhow::Result<D
 pub struct Measured {
     pub cpu_ms: f64,
     pub emails: f64,
+    /// Capacity units per request by kind of item, on a warm instance and a cold one.
+    pub warm: hotkeys::Units,
+    pub cold: hotkeys::Units,
 }
 
 /// Returns the time of one argon2id hash (ms).

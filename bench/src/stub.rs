@@ -20,7 +20,13 @@ type Items = HashMap<(String, String), Value>;
 struct State {
     items: Mutex<Items>,
     calls: Mutex<BTreeMap<String, u64>>,
+    units: Mutex<KeyUnits>,
 }
+
+/// Capacity units by item (table, pk): (read units, write units), as DynamoDB
+/// charges them for items under 1 KB: a consistent read 1, an eventually
+/// consistent one ½, a write 1, a write inside a transaction 2.
+pub type KeyUnits = BTreeMap<(String, String), (f64, f64)>;
 
 pub struct Stub {
     pub url: String,
@@ -79,6 +85,11 @@ impl Stub {
     pub fn take_calls(&self) -> BTreeMap<String, u64> {
         std::mem::take(&mut *lock(&self.state.calls))
     }
+
+    /// The capacity units counted since the last take, by item.
+    pub fn take_units(&self) -> KeyUnits {
+        std::mem::take(&mut *lock(&self.state.units))
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -103,6 +114,7 @@ fn handle(state: &State, req: http::Request<Bytes>) -> Reply {
     if let Some(op) = target {
         count(format!("DynamoDB {op}"));
         let body: Value = serde_json::from_slice(req.body()).unwrap_or(Value::Null);
+        count_units(&mut lock(&state.units), &op, &body);
         let out = dynamodb(&lock(&state.items), &op, &body);
         return reply(200, "application/x-amz-json-1.0", out.to_string());
     }
@@ -112,6 +124,48 @@ fn handle(state: &State, req: http::Request<Bytes>) -> Reply {
     }
     count(format!("other {} {}", req.method(), req.uri().path()));
     reply(404, "application/json", "{}")
+}
+
+/// Adds what one request costs each item it touches.
+fn count_units(units: &mut KeyUnits, op: &str, body: &Value) {
+    let mut add = |table: &str, key: &Value, read: f64, write: f64| {
+        let u = units.entry(key_of(table, key)).or_default();
+        u.0 += read;
+        u.1 += write;
+    };
+    let read = |b: &Value| {
+        if b["ConsistentRead"] == true {
+            1.0
+        } else {
+            0.5
+        }
+    };
+    let table = body["TableName"].as_str().unwrap_or_default();
+    match op {
+        "GetItem" => add(table, &body["Key"], read(body), 0.0),
+        "BatchGetItem" => {
+            for (table, req) in body["RequestItems"].as_object().into_iter().flatten() {
+                for k in req["Keys"].as_array().into_iter().flatten() {
+                    add(table, k, read(req), 0.0);
+                }
+            }
+        }
+        "UpdateItem" | "DeleteItem" => add(table, &body["Key"], 0.0, 1.0),
+        "PutItem" => add(table, &body["Item"], 0.0, 1.0),
+        "TransactWriteItems" => {
+            for item in body["TransactItems"].as_array().into_iter().flatten() {
+                for (kind, op) in item.as_object().into_iter().flatten() {
+                    let key = if kind == "Put" {
+                        &op["Item"]
+                    } else {
+                        &op["Key"]
+                    };
+                    add(op["TableName"].as_str().unwrap_or_default(), key, 0.0, 2.0);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn key_of(table: &str, key: &Value) -> (String, String) {

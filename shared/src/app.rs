@@ -43,7 +43,8 @@ impl App {
 
     fn with_http(config: Config, ddb: aws_sdk_dynamodb::Client, http: Https) -> Self {
         Self {
-            store: Store::new(ddb, config.tables.clone()),
+            store: Store::new(ddb, config.tables.clone())
+                .with_settings_cache(config.settings_cache_ttl),
             mail: Composer::new(config.mail.clone()),
             captcha: CaptchaVerifier::new(config.captcha.clone()),
             http,

@@ -44,7 +44,34 @@ pub struct Config {
     /// Recovery answers take at least this long, so that the work done for a
     /// real user cannot be told apart from the nothing done for an unknown one.
     pub response_floor: Duration,
+    /// How long a use case may take ([`REQUEST_BUDGET`]; tests that pile
+    /// dozens of requests onto two cores give themselves more).
+    pub request_budget: Duration,
+    /// How long a warm instance keeps a tenant's settings before reading them
+    /// again (`SETTINGS_CACHE_TTL`, default `30s`, at most `1h`; `0s`: every request).
+    pub settings_cache_ttl: Duration,
     pub captcha: CaptchaConfig,
+}
+
+/// Every request is answered within 3 s of its start: a use case still waiting
+/// on a dependency after this gets `503` with `Retry-After`.
+pub const REQUEST_BUDGET: Duration = Duration::from_millis(2500);
+
+/// Longest `SETTINGS_CACHE_TTL`: a settings change must not wait longer than this.
+const MAX_SETTINGS_CACHE_TTL: Duration = Duration::from_secs(3600);
+
+fn settings_cache_ttl(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    let Some(v) = get("SETTINGS_CACHE_TTL").filter(|v| !v.trim().is_empty()) else {
+        return Ok(Duration::from_secs(30));
+    };
+    let d = crate::model::time::parse_duration(v.trim())
+        .map_err(|e| ConfigError::new(format!("SETTINGS_CACHE_TTL: {e}")))?;
+    if d > MAX_SETTINGS_CACHE_TTL {
+        return Err(ConfigError::new(format!(
+            "SETTINGS_CACHE_TTL: `{v}` is longer than 1h"
+        )));
+    }
+    Ok(d)
 }
 
 impl Config {
@@ -60,6 +87,8 @@ impl Config {
             mail: MailConfig::from_lookup(&get)?,
             defaults: default_settings(&get)?,
             response_floor: millis(&get, "RESPONSE_FLOOR_MS", Duration::from_millis(100))?,
+            request_budget: REQUEST_BUDGET,
+            settings_cache_ttl: settings_cache_ttl(&get)?,
             captcha: CaptchaConfig {
                 trust: aws.trust,
                 verify_url: get("RECAPTCHA_VERIFY_URL")
@@ -96,6 +125,7 @@ mod tests {
         let c = Config::from_lookup(base).unwrap();
         assert_eq!(c.tables.keys, "k");
         assert_eq!(c.response_floor, Duration::from_millis(100));
+        assert_eq!(c.settings_cache_ttl, Duration::from_secs(30));
         assert_eq!(c.defaults.recovery.expiry, Duration::from_secs(900));
     }
 
@@ -113,6 +143,17 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("recovery.expiry"), "{e}");
+        for bad in ["30", "2h", "soon"] {
+            let e = Config::from_lookup(|k| {
+                if k == "SETTINGS_CACHE_TTL" {
+                    Some(bad.into())
+                } else {
+                    base(k)
+                }
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("SETTINGS_CACHE_TTL"), "{bad}: {e}");
+        }
     }
 
     #[test]

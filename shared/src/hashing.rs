@@ -1,17 +1,38 @@
 //! argon2id on the blocking thread pool, so a hash never stalls the executor,
 //! and the dummy hash that makes an unknown user cost what a real one does.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{anyhow, Context};
 
 use crate::model::domain::Password;
-use crate::model::password::{hash_blocking, recent, verify_blocking, PasswordHash};
+use crate::model::password::{
+    hash_blocking, hash_blocking_in, recent, verify_blocking_in, HashMemory, PasswordHash,
+};
+
+/// argon2id memory kept between hashes (19 MiB each); more hashes at once
+/// than this allocate their own and drop it.
+const KEPT_MEMORY: usize = 2;
+static MEMORY: Mutex<Vec<HashMemory>> = Mutex::new(Vec::new());
+
+/// Runs `f` in kept argon2 memory, so a warm instance's memory stays flat.
+fn in_kept_memory<R>(f: impl FnOnce(&mut HashMemory) -> R) -> R {
+    let kept = MEMORY.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let mut memory = kept.unwrap_or_default();
+    let r = f(&mut memory);
+    let mut kept = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() < KEPT_MEMORY {
+        kept.push(memory);
+    }
+    r
+}
 
 pub async fn hash_password(password: Password) -> anyhow::Result<PasswordHash> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password).map_err(|e| anyhow!(e)))
-        .await
-        .context("hashing task failed")?
+    tokio::task::spawn_blocking(move || {
+        in_kept_memory(|m| hash_blocking_in(&password, m)).map_err(|e| anyhow!(e))
+    })
+    .await
+    .context("hashing task failed")?
 }
 
 /// A hash of a random password, so that checking an unknown user (or a locked
@@ -30,11 +51,13 @@ pub async fn verify_password(
     candidate: Password,
     stored: Option<PasswordHash>,
 ) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || match &stored {
-        Some(h) => verify_blocking(&candidate, h).map_err(|e| anyhow!(e)),
-        None => verify_blocking(&candidate, dummy_hash())
-            .map(|_| false)
-            .map_err(|e| anyhow!(e)),
+    tokio::task::spawn_blocking(move || {
+        in_kept_memory(|m| match &stored {
+            Some(h) => verify_blocking_in(&candidate, h, m).map_err(|e| anyhow!(e)),
+            None => verify_blocking_in(&candidate, dummy_hash(), m)
+                .map(|_| false)
+                .map_err(|e| anyhow!(e)),
+        })
     })
     .await
     .context("verification task failed")?

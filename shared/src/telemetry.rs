@@ -208,3 +208,38 @@ mod tests {
         assert!(!t.would_enable("hyper", &Level::WARN), "quieter is kept");
     }
 }
+
+tokio::task_local! {
+    /// The caller's address for the request being served, for audit records.
+    static SOURCE: String;
+}
+
+/// Runs `fut` (one request's use case) with `source` as the caller's address
+/// of the audit records it writes: the address is known at the edge, a lock by
+/// failed logins is decided deep below it.
+pub async fn with_source<F: std::future::Future>(source: String, fut: F) -> F::Output {
+    SOURCE.scope(source, fut).await
+}
+
+/// Writes an audit record as one INFO event whose fields are the record's
+/// (`{"fields": {"message": "audit", "audit": "admin_lock", ...}}` in Lambda's
+/// JSON logs), so a metric filter counts them by action and a query finds them.
+/// A record without a source takes the request's (see [`with_source`]).
+pub fn audit(r: &crate::model::audit::AuditRecord) {
+    let source = if r.source.is_empty() {
+        SOURCE.try_with(Clone::clone).unwrap_or_default()
+    } else {
+        r.source.clone()
+    };
+    tracing::info!(
+        audit = r.audit.as_str(),
+        tenant = r.tenant.as_str(),
+        actor = r.actor.as_str(),
+        subject = r.subject.as_str(),
+        result = r.result.as_str(),
+        at = r.at,
+        source = source.as_str(),
+        detail = r.detail.as_str(),
+        "audit"
+    );
+}

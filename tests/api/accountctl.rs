@@ -36,9 +36,16 @@ pub fn accountctl_with(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)])
         "USERS_TABLE",
         "SETTINGS_TABLE",
         "KEYS_TABLE",
+        "MAIL_FROM",
     ] {
         cmd.env(k, lookup(k).expect(k));
     }
+    // The in-process tests' own outbox (spawn_app's): notices land where they deliver.
+    let outbox = format!(
+        "{}-api-tests",
+        lookup("OUTBOX_TABLE").expect("OUTBOX_TABLE")
+    );
+    cmd.env("OUTBOX_TABLE", outbox);
     cmd.envs(env.iter().copied());
     let mut child = cmd.spawn().expect("accountctl runs");
     if let Some(s) = stdin {
@@ -358,4 +365,94 @@ async fn what_would_break_later_is_refused_when_written() {
     assert!(ok, "{out}");
     let (_, out) = accountctl(&["user", "show", "--tenant", t, "--username", &name], None);
     assert!(out.contains("kim@xn--bcher-kva.example"), "{out}");
+}
+
+/// The audit records accountctl printed (JSON lines on stderr).
+fn audit_records(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .filter(|l| l.starts_with("{\"audit\""))
+        .map(|l| serde_json::from_str(l).expect("an audit record is JSON"))
+        .collect()
+}
+
+#[tokio::test]
+async fn operators_lock_unlock_list_and_delete_with_mail_and_an_audit_record() {
+    let app = spawn_app().await;
+    app.set(&[("lock.notify", "true")]).await;
+    let t = app.tenant.as_str();
+    let user = app.add_user(false).await;
+    let open = app.add_user(false).await;
+    let name = user.username().to_string();
+    let run = |args: &[&str]| accountctl(args, None);
+
+    let (ok, out) = run(&[
+        "user",
+        "lock",
+        "--tenant",
+        t,
+        "--username",
+        &name,
+        "--reason",
+        "left the team",
+    ]);
+    assert!(ok && out.contains("locked"), "{out}");
+    let audit = audit_records(&out);
+    assert_eq!(audit.len(), 1, "{out}");
+    assert_eq!(audit[0]["audit"], "admin_lock");
+    assert_eq!(audit[0]["result"], "done");
+    assert_eq!(audit[0]["subject"], user.user_ref.storage_key());
+    assert_eq!(audit[0]["detail"], "reason: left the team");
+    assert!(
+        audit[0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("accountctl:"),
+        "{out}"
+    );
+    // The same lock as lock-user's: the right password no longer logs in, and the user is told.
+    assert_eq!(app.login(&name, &user.password).await.status, 401);
+    let mails = app.mails_to(&user.email).await;
+    assert!(
+        mails.iter().any(|m| m.text.contains("left the team")),
+        "{mails:?}"
+    );
+
+    let (ok, out) = run(&["--json", "user", "list", "--tenant", t, "--locked"]);
+    assert!(ok, "{out}");
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "only the locked user: {out}");
+    assert_eq!(listed[0]["username"], name.as_str());
+    assert_eq!(listed[0]["lockReason"], "AdminInitiated");
+    assert!(!out.contains("argon2"), "no hash: {out}");
+    let (ok, out) = run(&["--json", "user", "list", "--tenant", t]);
+    assert!(
+        ok && audit_records(&out).is_empty(),
+        "a read writes no audit record: {out}"
+    );
+    let all: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 2, "{out}");
+    assert!(all
+        .iter()
+        .any(|u| u["username"] == open.username() && u["locked"] == false));
+
+    let (ok, out) = run(&["user", "unlock", "--tenant", t, "--username", &name]);
+    assert!(ok && out.contains("was locked: AdminInitiated"), "{out}");
+    assert_eq!(audit_records(&out)[0]["audit"], "admin_unlock");
+    assert_eq!(app.login(&name, &user.password).await.status, 200);
+    assert_eq!(
+        app.mails_to(&user.email).await.len(),
+        mails.len() + 1,
+        "the unlock mail"
+    );
+
+    let (ok, out) = run(&["user", "delete", "--tenant", t, "--username", &name]);
+    assert!(ok, "{out}");
+    assert_eq!(audit_records(&out)[0]["audit"], "user_delete");
+    let (ok, out) = run(&["user", "show", "--tenant", t, "--username", &name]);
+    assert!(!ok && out.contains("no user"), "{out}");
+    let (ok, out) = run(&["user", "delete", "--tenant", t, "--username", &name]);
+    assert!(!ok, "{out}");
+    assert_eq!(audit_records(&out)[0]["result"], "unknown_subject");
 }

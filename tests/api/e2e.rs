@@ -340,44 +340,13 @@ async fn a_burst_across_instances_cannot_outrun_the_lock() {
     );
 }
 
-/// Lets the mail emulator run again even when a test fails while it is frozen.
-struct Frozen(String);
-
-impl Frozen {
-    fn freeze(pid: &str) -> Self {
-        let ok = std::process::Command::new("kill")
-            .args(["-STOP", pid])
-            .status();
-        assert!(ok.is_ok_and(|s| s.success()), "SIGSTOP {pid}");
-        Self(pid.to_string())
-    }
-}
-
-impl Drop for Frozen {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-CONT", &self.0])
-            .status();
-    }
-}
-
 /// How many mails the emulator holds for each of `emails`, read directly (no
 /// delivery of our own).
 async fn stored_mails(http: &reqwest::Client, emails: &[String]) -> Vec<usize> {
-    let store: Value = http
-        .get(format!("{}/store", ses_url()))
-        .send()
-        .await
-        .expect("the mail emulator answers")
-        .json()
-        .await
-        .expect("store JSON");
-    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for m in store["emails"].as_array().into_iter().flatten() {
-        for to in m["destination"]["to"].as_array().into_iter().flatten() {
-            if let Some(to) = to.as_str() {
-                *counts.entry(to).or_default() += 1;
-            }
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (to, _) in crate::helpers::stored_mails(http).await {
+        for t in to {
+            *counts.entry(t).or_default() += 1;
         }
     }
     emails

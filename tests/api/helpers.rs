@@ -31,9 +31,12 @@ pub fn lookup(key: &str) -> Option<String> {
     }
     static FILE: std::sync::OnceLock<HashMap<String, String>> = std::sync::OnceLock::new();
     FILE.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local.env");
-        std::fs::read_to_string(path)
-            .expect("infra/local.env")
+        // LOCAL_ENV names another file of the same form (the one-endpoint run's).
+        let path = std::env::var("LOCAL_ENV").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local.env").to_string()
+        });
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
             .lines()
             .filter(|l| !l.trim_start().starts_with('#'))
             .filter_map(|l| l.split_once('='))
@@ -73,8 +76,11 @@ pub async fn ses_client(url: &str) -> aws_sdk_sesv2::Client {
     env.sesv2(env.http_client())
 }
 
+/// The mail emulator: its own endpoint, or the one endpoint of every service.
 pub fn ses_url() -> String {
-    lookup("AWS_ENDPOINT_URL_SESV2").expect("AWS_ENDPOINT_URL_SESV2")
+    lookup("AWS_ENDPOINT_URL_SESV2")
+        .or_else(|| lookup("AWS_ENDPOINT_URL"))
+        .expect("AWS_ENDPOINT_URL_SESV2 or AWS_ENDPOINT_URL")
 }
 
 pub struct TestApp {
@@ -197,6 +203,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::from_lookup(lookup).expect("configuration from infra/local.env");
     // In-process tests check behaviour, not timing; the floor has its own tests.
     config.response_floor = std::time::Duration::ZERO;
+    // Tests change settings as they go; the cache has its own test.
+    config.settings_cache_ttl = std::time::Duration::ZERO;
     // An outbox of their own that the relay does not read: in-process tests are
     // their own mailer, so what waits and what was sent is theirs to decide.
     config.tables.outbox = format!("{}-api-tests", config.tables.outbox);
@@ -543,6 +551,63 @@ impl TestApp {
 
 /// Every mail aws-ses-v2-local holds for `email`, oldest first.
 pub async fn mails_to(http: &reqwest::Client, email: &str) -> Vec<Mail> {
+    stored_mails(http)
+        .await
+        .into_iter()
+        .filter(|(to, _)| to.iter().any(|t| t == email))
+        .map(|(_, m)| m)
+        .collect()
+}
+
+/// Whether the tests run with one endpoint for every service (moto's server,
+/// as LocalStack is used) rather than the per-service emulators.
+pub fn one_endpoint() -> bool {
+    lookup("MAIL_STORE").as_deref() == Some("moto")
+}
+
+/// Every mail the mail emulator holds, oldest first, with its recipients:
+/// aws-ses-v2-local's `/store`, or (`MAIL_STORE=moto`) moto's state at
+/// `/moto-api/data.json`, which keeps one body per mail (the HTML part).
+pub async fn stored_mails(http: &reqwest::Client) -> Vec<(Vec<String>, Mail)> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect()
+    };
+    if one_endpoint() {
+        let url = format!(
+            "{}/moto-api/data.json",
+            lookup("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL")
+        );
+        let state: Value = http
+            .get(url)
+            .send()
+            .await
+            .expect("moto's server is not reachable")
+            .json()
+            .await
+            .expect("moto's state JSON");
+        // Kept in the order sent.
+        return state["ses"]["Message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| {
+                (
+                    strings(&m["destinations"]["ToAddresses"]),
+                    Mail {
+                        from: s(&m["source"]),
+                        subject: s(&m["subject"]),
+                        text: s(&m["body"]),
+                        html: s(&m["body"]),
+                    },
+                )
+            })
+            .collect();
+    }
     let store: Value = http
         .get(format!("{}/store", ses_url()))
         .send()
@@ -551,19 +616,14 @@ pub async fn mails_to(http: &reqwest::Client, email: &str) -> Vec<Mail> {
         .json()
         .await
         .expect("store JSON");
-    let mut mails: Vec<(i64, Mail)> = store["emails"]
+    let mut mails: Vec<(i64, Vec<String>, Mail)> = store["emails"]
         .as_array()
         .expect("emails")
         .iter()
-        .filter(|m| {
-            m["destination"]["to"]
-                .as_array()
-                .is_some_and(|to| to.iter().any(|t| t.as_str() == Some(email)))
-        })
         .map(|m| {
-            let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
             (
                 m["at"].as_i64().unwrap_or_default(),
+                strings(&m["destination"]["to"]),
                 Mail {
                     from: s(&m["from"]),
                     subject: s(&m["subject"]),
@@ -573,8 +633,8 @@ pub async fn mails_to(http: &reqwest::Client, email: &str) -> Vec<Mail> {
             )
         })
         .collect();
-    mails.sort_by_key(|(at, _)| *at);
-    mails.into_iter().map(|(_, m)| m).collect()
+    mails.sort_by_key(|(at, _, _)| *at);
+    mails.into_iter().map(|(_, to, m)| (to, m)).collect()
 }
 
 /// `application/x-www-form-urlencoded` for one value.
@@ -677,4 +737,26 @@ pub async fn spawn_verifier() -> (String, std::sync::Arc<std::sync::Mutex<Vec<St
         }
     });
     (url, seen)
+}
+
+/// Stops the process `pid` (an emulator) until dropped, then `SIGCONT`s it,
+/// whether the test passed or panicked.
+pub struct Frozen(String);
+
+impl Frozen {
+    pub fn freeze(pid: &str) -> Self {
+        let ok = std::process::Command::new("kill")
+            .args(["-STOP", pid])
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "SIGSTOP {pid}");
+        Self(pid.to_string())
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0])
+            .status();
+    }
 }

@@ -76,6 +76,19 @@ async fn no_password_key_or_hash_appears_in_the_logs_of_a_full_flow() {
         text.contains("recovery finished") && text.contains("mail sent"),
         "logs were captured"
     );
+    // The lock is audited: one record of the fixed schema, naming both accounts.
+    let audit: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["audit"] == "admin_lock")
+        .collect();
+    assert_eq!(audit.len(), 1, "one audit record of the lock");
+    let f = &audit[0]["fields"];
+    assert_eq!(f["actor"], admin.user_ref.storage_key());
+    assert_eq!(f["subject"], user.user_ref.storage_key());
+    assert_eq!(f["result"], "done");
+    assert_eq!(f["detail"], "reason: log test");
+    assert!(f["at"].as_i64().unwrap() > 1_700_000_000);
     let secrets = [
         ("old password", user.password.clone()),
         ("new password", new_password.to_string()),

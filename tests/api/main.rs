@@ -1,13 +1,17 @@
 //! API tests: each handler driven in-process against DynamoDB Local and
 //! aws-ses-v2-local; end-to-end tests over HTTP through `cargo lambda watch`.
 //! `infra/test.sh` starts all of it.
-#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is a failed test.
+// The handlers' futures, awaited in tests, nest deeper than the default limit.
+#![recursion_limit = "256"]
 
 mod accountctl;
 mod captcha;
 mod compat;
 mod contract;
 mod e2e;
+mod faults;
 mod helpers;
 mod lock_model;
 mod lock_user;

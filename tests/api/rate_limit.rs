@@ -40,7 +40,9 @@ async fn one_source_ip_gets_the_same_answer_but_no_mail_past_its_hourly_limit() 
         )
         .await
         .expect("counter stored");
-    assert_eq!(item["n"].as_n().unwrap(), "6");
+    // Counted up to the first request over the limit (the fourth); after that
+    // this instance knows the address is over and writes nothing more.
+    assert_eq!(item["n"].as_n().unwrap(), "4");
     let ttl: i64 = item["ttl"].as_n().unwrap().parse().unwrap();
     assert_eq!(ttl, (hour + 2) * 3600, "removed by TTL after the window");
 

@@ -428,3 +428,20 @@ async fn resend_checks_the_stored_callback_again_and_falls_back_to_the_default()
         "{link}"
     );
 }
+
+/// A warm instance keeps a tenant's settings for SETTINGS_CACHE_TTL: a change
+/// shows within the TTL, not on the very next request.
+#[tokio::test]
+async fn a_settings_change_takes_effect_within_the_cache_ttl() {
+    let app = spawn_app_with(|c| c.settings_cache_ttl = std::time::Duration::from_secs(2)).await;
+    let user = app.add_user(false).await;
+    assert_eq!(app.recover(&user).await.status, 202);
+    app.set(&[("recovery.enabled", "false")]).await;
+    assert_eq!(
+        app.recover(&user).await.status,
+        202,
+        "the settings read a moment ago still hold"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.recover(&user).await.assert_error(400, "20017");
+}

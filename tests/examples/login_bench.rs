@@ -5,7 +5,10 @@
 //!   infra/emulators.sh start
 //!   cargo run -p api-tests --example login_bench [-- http://127.0.0.1:9000]
 
-#![allow(clippy::unwrap_used)] // A benchmark: a failed call should stop it loudly.
+#![allow(clippy::unwrap_used)]
+// A benchmark: a failed call should stop it loudly.
+// The handlers' futures nest deeper than the default limit.
+#![recursion_limit = "256"]
 
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]

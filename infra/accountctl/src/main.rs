@@ -1,12 +1,18 @@
 //! `accountctl`: the operators' CLI. Works against whatever endpoint the
-//! standard AWS variables name (`AWS_ENDPOINT_URL*`), like the functions.
+//! standard AWS variables name (`AWS_ENDPOINT_URL*`), like the functions, or
+//! against a deployed stack's tables (`--stack NAME`). Every change it makes
+//! writes an audit record (stderr, one JSON line) naming the operator.
 
 use std::io::BufRead;
+
+use std::collections::BTreeMap;
 
 use account_core::accounts::{self, CreateUserError, NewUser};
 use account_core::config::default_settings;
 use account_core::http::sentences;
+use account_core::mail::{Composer, MailConfig};
 use account_core::model::account::User;
+use account_core::model::audit::{user_label, AuditAction, AuditRecord, AuditResult};
 use account_core::model::domain::{Email, Password, Realm, TenantDomain, UserRef, Username};
 use account_core::model::outbox::{MailStatus, OutboxMail};
 use account_core::model::settings::{parse_assignments, setting, TenantSettings, SETTINGS};
@@ -23,6 +29,13 @@ use clap::{Parser, Subcommand};
     about = "Operate the account-recovery service: tables, users, tenant settings."
 )]
 struct Cli {
+    /// Read the table names (and mail sender) from this CloudFormation stack's
+    /// outputs, through `sam list stack-outputs`, instead of the variables.
+    #[arg(long, global = true, value_name = "NAME")]
+    stack: Option<String>,
+    /// Print what is read as JSON (user show|list, tenant show, mail failed).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -119,10 +132,32 @@ enum UserCmd {
         #[command(flatten)]
         who: Who,
     },
-    /// Lift every lock (admin or failed logins) and clear the failed-login count.
+    /// Lift every lock (admin or failed logins) and clear the failed-login
+    /// count; the user gets the unlock mail, as from lock-user.
     Unlock {
         #[command(flatten)]
         who: Who,
+    },
+    /// Lock the account as an admin would (until unlocked); the user gets the
+    /// lock mail, a recovery under way ends and issued tokens stop being active.
+    Lock {
+        #[command(flatten)]
+        who: Who,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Delete the user (and a recovery key under way).
+    Delete {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// List a tenant's users (a scan of the users table).
+    List {
+        #[arg(long, default_value = "carbon.super")]
+        tenant: String,
+        /// Only accounts locked now (by an admin or by failed logins).
+        #[arg(long)]
+        locked: bool,
     },
 }
 
@@ -188,12 +223,36 @@ enum TemplateCmd {
     },
 }
 
-async fn mail(store: &Store, cmd: MailCmd, now: UnixTime) -> anyhow::Result<()> {
+async fn mail(store: &Store, cmd: MailCmd, audit: &Auditor, json: bool) -> anyhow::Result<()> {
+    let now = audit.now;
     let failed = |m: &OutboxMail| matches!(m.status, MailStatus::Failed { .. });
     match cmd {
         MailCmd::Failed => {
             let mut mails = store.outbox(failed).await?;
             mails.sort_by_key(|m| m.created_at);
+            if json {
+                let all: Vec<serde_json::Value> = mails
+                    .iter()
+                    .map(|m| {
+                        let reason = match &m.status {
+                            MailStatus::Failed { reason } => reason.as_str(),
+                            _ => "",
+                        };
+                        serde_json::json!({
+                            "id": m.id.to_string(),
+                            "created": m.created_at.to_rfc3339(),
+                            "tenant": m.tenant.to_string(),
+                            "template": m.template.as_str(),
+                            "to": m.to.as_str(),
+                            "attempts": m.attempts,
+                            "canResend": now < m.expires_at,
+                            "reason": reason,
+                        })
+                    })
+                    .collect();
+                println!("{:#}", serde_json::Value::Array(all));
+                return Ok(());
+            }
             for m in &mails {
                 let MailStatus::Failed { reason } = &m.status else {
                     continue;
@@ -228,7 +287,20 @@ async fn mail(store: &Store, cmd: MailCmd, now: UnixTime) -> anyhow::Result<()> 
             let mut resent = 0;
             for id in &ids {
                 match store.resend_mail(id, now).await? {
-                    Write::Done => resent += 1,
+                    Write::Done => {
+                        resent += 1;
+                        audit.write(
+                            AuditRecord::new(
+                                AuditAction::MailResend,
+                                "",
+                                &audit.operator,
+                                format!("mail {id}"),
+                                AuditResult::Done,
+                                now,
+                            )
+                            .from_source(host()),
+                        );
+                    }
                     Write::Conflict => eprintln!(
                         "accountctl: mail {id}: no given-up mail by that id, or its link has expired"
                     ),
@@ -276,7 +348,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let env = |k: &str| std::env::var(k).ok();
+    let outputs = match &cli.stack {
+        Some(stack) => stack_outputs(stack)?,
+        None => BTreeMap::new(),
+    };
+    let env = |k: &str| outputs.get(k).cloned().or_else(|| std::env::var(k).ok());
     let region = env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
         .ok_or_else(|| anyhow!("AWS_REGION is not set"))?;
@@ -291,6 +367,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .await;
     let store = Store::new(DynamoClient::new(&sdk), tables);
     let now = account_core::clock::now();
+    let json = cli.json;
+    // Who this runs as, for the audit records of the changes it makes.
+    let audit = Auditor {
+        operator: if cli.command.changes_something() {
+            operator(&sdk).await
+        } else {
+            String::new()
+        },
+        now,
+    };
+    let composer = || -> anyhow::Result<Composer> {
+        Ok(Composer::new(
+            MailConfig::from_lookup(env).context("the notice mails' sender")?,
+        ))
+    };
     match cli.command {
         Command::Init => {
             for line in store.create_tables().await? {
@@ -318,17 +409,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Ok(());
             }
             let new = NewUser {
-                user_ref,
+                user_ref: user_ref.clone(),
                 email,
                 admin,
                 password,
             };
             match accounts::create_user(&store, &defaults, new, now).await {
-                Ok(user) => println!(
-                    "added user {} (id {})",
-                    user.user_ref.storage_key(),
-                    user.id
-                ),
+                Ok(user) => {
+                    audit.user(
+                        AuditAction::UserCreate,
+                        &user_ref,
+                        AuditResult::Done,
+                        if admin { "admin" } else { "" },
+                    );
+                    println!(
+                        "added user {} (id {})",
+                        user.user_ref.storage_key(),
+                        user.id
+                    )
+                }
                 Err(CreateUserError::Exists(key)) if exists_ok => {
                     println!("user {key} exists; left as it is")
                 }
@@ -347,21 +446,77 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .get_user(&user_ref)
                 .await?
                 .ok_or_else(|| anyhow!("no user {}", user_ref.storage_key()))?;
-            print_user(&user, now);
+            if json {
+                println!("{:#}", user_json(&user, now));
+            } else {
+                print_user(&user, now);
+            }
+        }
+        Command::User(UserCmd::List { tenant, locked }) => {
+            let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
+            let mut users = store.tenant_users(&tenant).await?;
+            users.retain(|u| !locked || u.lock.active(now).is_some());
+            users.sort_by_key(|u| u.user_ref.storage_key());
+            if json {
+                let all: Vec<_> = users.iter().map(|u| user_json(u, now)).collect();
+                println!("{:#}", serde_json::Value::Array(all));
+            } else {
+                for u in &users {
+                    let lock = match u.lock.active(now) {
+                        None => "open".to_string(),
+                        Some(l) => format!(
+                            "locked ({}{})",
+                            l.reason.as_str(),
+                            l.until
+                                .map(|t| format!(" until {}", t.to_rfc3339()))
+                                .unwrap_or_default()
+                        ),
+                    };
+                    println!(
+                        "{}  {}  {}  failed logins {}",
+                        u.user_ref.storage_key(),
+                        u.email,
+                        lock,
+                        u.lock.failed_attempts
+                    );
+                }
+                println!("{} user(s)", users.len());
+            }
         }
         Command::User(UserCmd::Unlock { who }) => {
+            lock(&store, &composer()?, &defaults, &audit, &who.parse()?, None).await?
+        }
+        Command::User(UserCmd::Lock { who, reason }) => {
+            let reason = reason.trim().to_string();
+            if reason.chars().count() > 256 || reason.chars().any(char::is_control) {
+                bail!("--reason: at most 256 characters, without control characters");
+            }
+            lock(
+                &store,
+                &composer()?,
+                &defaults,
+                &audit,
+                &who.parse()?,
+                Some(&reason),
+            )
+            .await?
+        }
+        Command::User(UserCmd::Delete { who }) => {
             let user_ref = who.parse()?;
-            match accounts::unlock_user(&store, &user_ref, now).await? {
-                None => bail!("no user {}", user_ref.storage_key()),
-                Some(Some(lock)) => println!(
-                    "unlocked {} (was locked: {})",
-                    user_ref.storage_key(),
-                    lock.reason.as_str()
-                ),
-                Some(None) => println!(
-                    "{} was not locked; failed-login count cleared",
-                    user_ref.storage_key()
-                ),
+            match store.delete_user(&user_ref).await? {
+                Write::Done => {
+                    audit.user(AuditAction::UserDelete, &user_ref, AuditResult::Done, "");
+                    println!("deleted user {}", user_ref.storage_key());
+                }
+                Write::Conflict => {
+                    audit.user(
+                        AuditAction::UserDelete,
+                        &user_ref,
+                        AuditResult::UnknownSubject,
+                        "",
+                    );
+                    bail!("no user {}", user_ref.storage_key())
+                }
             }
         }
         Command::Tenant(TenantCmd::Set {
@@ -378,10 +533,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     eprintln!("accountctl: warning: {warning}");
                 }
             }
-            merged.extend(new);
+            let names: Vec<&str> = new.keys().map(String::as_str).collect();
+            let detail = format!("set {}", names.join(", "));
+            merged.extend(new.clone());
             // Validate the whole combination before anything is stored.
             defaults.with_overrides(&merged)?;
             store.put_tenant_overrides(&tenant, &merged, now).await?;
+            audit.tenant(AuditAction::SettingsChange, &tenant, &detail);
             println!("tenant {tenant}: {} setting(s) stored", merged.len());
         }
         Command::Tenant(TenantCmd::Unset { tenant, keys }) => {
@@ -395,16 +553,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             defaults.with_overrides(&merged)?;
             store.put_tenant_overrides(&tenant, &merged, now).await?;
+            audit.tenant(
+                AuditAction::SettingsChange,
+                &tenant,
+                &format!("unset {}", keys.join(", ")),
+            );
             println!("tenant {tenant}: {} setting(s) stored", merged.len());
         }
-        Command::Tenant(TenantCmd::Template(cmd)) => template(&store, cmd, now).await?,
-        Command::Mail(cmd) => mail(&store, cmd, now).await?,
+        Command::Tenant(TenantCmd::Template(cmd)) => template(&store, cmd, &audit).await?,
+        Command::Mail(cmd) => mail(&store, cmd, &audit, json).await?,
         Command::Token(_) => unreachable!("answered above"),
         Command::Tenant(TenantCmd::Show { tenant }) => {
             let tenant = TenantDomain::parse(&tenant).map_err(|e| anyhow!("--tenant: {e}"))?;
             let overrides = store.tenant_overrides(&tenant).await?;
             let effective: TenantSettings = defaults.with_overrides(&overrides)?;
-            println!("tenant {tenant}");
+            let mut rows = Vec::new();
             for s in SETTINGS {
                 let source = if overrides.contains_key(s.name) {
                     "tenant"
@@ -412,16 +575,244 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "default"
                 };
                 let value = &effective.values()[s.name];
+                // A secret is never printed, only whether it is set.
                 let shown = if s.secret && !value.is_empty() {
                     "********"
                 } else {
                     value.as_str()
                 };
-                println!("  {} = {shown}  [{source}]  # {}", s.name, s.help);
+                rows.push((s, shown.to_string(), source));
+            }
+            if json {
+                let settings: serde_json::Map<String, serde_json::Value> = rows
+                    .iter()
+                    .map(|(s, v, src)| {
+                        (
+                            s.name.to_string(),
+                            serde_json::json!({"value": v, "source": src}),
+                        )
+                    })
+                    .collect();
+                println!(
+                    "{:#}",
+                    serde_json::json!({"tenant": tenant.as_str(), "settings": settings})
+                );
+            } else {
+                println!("tenant {tenant}");
+                for (s, shown, source) in rows {
+                    println!("  {} = {shown}  [{source}]  # {}", s.name, s.help);
+                }
             }
         }
     }
     Ok(())
+}
+
+/// `user lock` (a reason) or `user unlock` (none), audited either way.
+async fn lock(
+    store: &Store,
+    mail: &Composer,
+    defaults: &TenantSettings,
+    audit: &Auditor,
+    user: &UserRef,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
+    let (action, detail) = match reason {
+        Some(r) => (AuditAction::AdminLock, format!("reason: {r}")),
+        None => (AuditAction::AdminUnlock, String::new()),
+    };
+    let Some(change) = accounts::set_lock(store, mail, defaults, user, reason, audit.now).await?
+    else {
+        audit.user(action, user, AuditResult::UnknownSubject, &detail);
+        bail!("no user {}", user.storage_key())
+    };
+    let result = if change.changed {
+        AuditResult::Done
+    } else {
+        AuditResult::Unchanged
+    };
+    audit.user(action, user, result, &detail);
+    let key = user.storage_key();
+    match (reason, change.was) {
+        (Some(_), _) if change.changed => println!("{key} locked"),
+        (Some(_), _) => println!("{key} was locked already"),
+        (None, Some(lock)) => println!("unlocked {key} (was locked: {})", lock.reason.as_str()),
+        (None, None) => println!("{key} was not locked; failed-login count cleared"),
+    }
+    Ok(())
+}
+
+/// Writes the audit records of one run, as the operator it runs as.
+struct Auditor {
+    operator: String,
+    now: UnixTime,
+}
+
+impl Auditor {
+    fn write(&self, r: AuditRecord) {
+        eprintln!("{}", r.to_json_line());
+    }
+
+    fn user(&self, action: AuditAction, user: &UserRef, result: AuditResult, detail: &str) {
+        self.write(
+            AuditRecord::new(
+                action,
+                user.tenant.as_str(),
+                &self.operator,
+                user_label(user),
+                result,
+                self.now,
+            )
+            .from_source(host())
+            .with_detail(detail),
+        );
+    }
+
+    fn tenant(&self, action: AuditAction, tenant: &TenantDomain, detail: &str) {
+        self.write(
+            AuditRecord::new(
+                action,
+                tenant.as_str(),
+                &self.operator,
+                tenant.as_str(),
+                AuditResult::Done,
+                self.now,
+            )
+            .from_source(host())
+            .with_detail(detail),
+        );
+    }
+}
+
+/// The machine accountctl runs on, as the audit record's source.
+fn host() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// `accountctl:` and the AWS identity this runs as (STS GetCallerIdentity); against
+/// local emulators, which have no STS, the local user.
+async fn operator(sdk: &aws_config::SdkConfig) -> String {
+    let local_user = || {
+        format!(
+            "accountctl:local:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        )
+    };
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if var("AWS_ENDPOINT_URL_DYNAMODB").is_some()
+        && var("AWS_ENDPOINT_URL_STS").is_none()
+        && var("AWS_ENDPOINT_URL").is_none()
+    {
+        return local_user();
+    }
+    let sts = aws_sdk_sts::Client::new(sdk);
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sts.get_caller_identity().send(),
+    )
+    .await
+    {
+        Ok(Ok(id)) => format!("accountctl:{}", id.arn().unwrap_or("unknown-arn")),
+        _ => format!("{} (AWS identity unknown)", local_user()),
+    }
+}
+
+/// The stack's outputs as the variables they stand for.
+fn stack_outputs(stack: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let out = std::process::Command::new("sam")
+        .args([
+            "list",
+            "stack-outputs",
+            "--stack-name",
+            stack,
+            "--output",
+            "json",
+        ])
+        .output()
+        .context("running `sam list stack-outputs` (the SAM CLI reads the stack's outputs)")?;
+    if !out.status.success() {
+        bail!(
+            "sam list stack-outputs --stack-name {stack}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    outputs_as_variables(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `[{"OutputKey": "UsersTableName", "OutputValue": "..."}, ...]` → `USERS_TABLE=...`, ...
+fn outputs_as_variables(json: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Output {
+        output_key: String,
+        output_value: String,
+    }
+    let outputs: Vec<Output> = serde_json::from_str(json).context("the stack's outputs")?;
+    let names = [
+        ("UsersTableName", "USERS_TABLE"),
+        ("SettingsTableName", "SETTINGS_TABLE"),
+        ("KeysTableName", "KEYS_TABLE"),
+        ("RateLimitsTableName", "RATE_LIMITS_TABLE"),
+        ("OutboxTableName", "OUTBOX_TABLE"),
+        ("MailFrom", "MAIL_FROM"),
+        ("MailSenderName", "MAIL_SENDER_NAME"),
+        ("Region", "AWS_REGION"),
+    ];
+    let vars: BTreeMap<String, String> = outputs
+        .into_iter()
+        .filter_map(|o| {
+            let var = names.iter().find(|(k, _)| *k == o.output_key)?.1;
+            Some((var.to_string(), o.output_value))
+        })
+        .collect();
+    if !vars.contains_key("USERS_TABLE") {
+        bail!("the stack has no UsersTableName output: not an account-recovery stack?");
+    }
+    Ok(vars)
+}
+
+impl Command {
+    /// Whether the command changes anything (and so writes audit records).
+    fn changes_something(&self) -> bool {
+        !matches!(
+            self,
+            Command::Init
+                | Command::User(UserCmd::Show { .. } | UserCmd::List { .. })
+                | Command::Tenant(
+                    TenantCmd::Show { .. } | TenantCmd::Template(TemplateCmd::Show { .. })
+                )
+                | Command::Mail(MailCmd::Failed)
+                | Command::Token(_)
+        )
+    }
+}
+
+fn user_json(u: &User, now: UnixTime) -> serde_json::Value {
+    let lock = u.lock.active(now);
+    serde_json::json!({
+        "tenant": u.user_ref.tenant.as_str(),
+        "realm": u.user_ref.realm.as_str(),
+        "username": u.user_ref.username.as_str(),
+        "userId": u.id.to_string(),
+        "email": u.email.as_str(),
+        "roles": u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "locked": lock.is_some(),
+        "lockReason": lock.map(|l| l.reason.as_str()),
+        "lockedUntil": lock.and_then(|l| l.until).map(|t| t.to_rfc3339()),
+        "adminLockReason": u.lock.admin_lock.as_ref().map(|l| l.reason.clone()),
+        "failedLogins": u.lock.failed_attempts,
+        "locksSoFar": u.lock.lock_count,
+        "recovery": u.recovery.as_ref().map(|r| serde_json::json!({
+            "keyValidUntil": r.expires_at.to_rfc3339(),
+            "expired": now >= r.expires_at,
+        })),
+        "recoveryMailsThisHour": u.recovery_window.used(now),
+    })
 }
 
 fn print_user(u: &User, now: UnixTime) {
@@ -468,7 +859,8 @@ fn print_user(u: &User, now: UnixTime) {
     println!("recovery mails this hour: {}", u.recovery_window.used(now));
 }
 
-async fn template(store: &Store, cmd: TemplateCmd, now: UnixTime) -> anyhow::Result<()> {
+async fn template(store: &Store, cmd: TemplateCmd, audit: &Auditor) -> anyhow::Result<()> {
+    let now = audit.now;
     let tenant_of = |t: &str| TenantDomain::parse(t).map_err(|e| anyhow!("--tenant: {e}"));
     match cmd {
         TemplateCmd::Set {
@@ -500,6 +892,11 @@ async fn template(store: &Store, cmd: TemplateCmd, now: UnixTime) -> anyhow::Res
                 .map_err(|e| anyhow!("template `{}`: {e}", name.as_str()))?;
             all.insert(name, t);
             store.put_tenant_templates(&tenant, &all, now).await?;
+            audit.tenant(
+                AuditAction::TemplateChange,
+                &tenant,
+                &format!("set {}", name.as_str()),
+            );
             println!("tenant {tenant}: template {} stored", name.as_str());
         }
         TemplateCmd::Unset { tenant, name } => {
@@ -507,6 +904,11 @@ async fn template(store: &Store, cmd: TemplateCmd, now: UnixTime) -> anyhow::Res
             let mut all = store.tenant_templates(&tenant).await?;
             all.remove(&name);
             store.put_tenant_templates(&tenant, &all, now).await?;
+            audit.tenant(
+                AuditAction::TemplateChange,
+                &tenant,
+                &format!("unset {}", name.as_str()),
+            );
             println!(
                 "tenant {tenant}: template {} is the built-in one",
                 name.as_str()
@@ -529,4 +931,32 @@ async fn template(store: &Store, cmd: TemplateCmd, now: UnixTime) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_outputs_name_the_variables() {
+        let json = r#"[
+            {"OutputKey": "UsersTableName", "OutputValue": "p-users", "Description": "x"},
+            {"OutputKey": "RateLimitsTableName", "OutputValue": "p-rate-limits"},
+            {"OutputKey": "ApiUrl", "OutputValue": "https://x"}
+        ]"#;
+        let vars = outputs_as_variables(json).unwrap();
+        assert_eq!(vars["USERS_TABLE"], "p-users");
+        assert_eq!(vars["RATE_LIMITS_TABLE"], "p-rate-limits");
+        assert_eq!(vars.len(), 2);
+        assert!(outputs_as_variables(r#"[{"OutputKey": "ApiUrl", "OutputValue": "x"}]"#).is_err());
+    }
+
+    #[test]
+    fn reads_write_no_audit_record() {
+        let cli = Cli::parse_from(["accountctl", "user", "list", "--tenant", "t.example"]);
+        assert!(!cli.command.changes_something());
+        let cli = Cli::parse_from(["accountctl", "user", "lock", "--username", "kim", "--json"]);
+        assert!(cli.command.changes_something());
+        assert!(cli.json);
+    }
 }

@@ -39,6 +39,16 @@ pub fn status_and_code(kind: Kind) -> (StatusCode, &'static str) {
     }
 }
 
+/// An error's kind, with an internal failure whose cause is a dependency
+/// that timed out, failed or throttled us counted as `Unavailable` (503, to
+/// be retried), not `Internal` (500, our bug).
+pub fn kind_of(e: &dyn UseCaseError) -> Kind {
+    match e.internal() {
+        Some(cause) if crate::outbound::aws::is_unavailable(cause) => Kind::Unavailable,
+        _ => e.kind(),
+    }
+}
+
 /// The sentence a user reads for a broken password rule.
 pub fn sentence(v: &Violation) -> String {
     match v {
@@ -76,8 +86,18 @@ pub fn respond(
     description: Option<String>,
     trace_id: &str,
 ) -> Response<Body> {
-    let (status, code) = status_and_code(e.kind());
+    let kind = kind_of(e);
+    let (status, code) = status_and_code(kind);
     let description = match e.internal() {
+        Some(cause) if kind == Kind::Unavailable => {
+            tracing::warn!(
+                trace_id,
+                outcome = "dependency_unavailable",
+                error = format!("{cause:#}"),
+                "a dependency is unavailable"
+            );
+            "The service is not answering in time. Try again in a moment.".to_string()
+        }
         Some(cause) => {
             tracing::error!(trace_id, error = format!("{cause:#}"), "request failed");
             "The server could not complete the request. Try again later.".to_string()

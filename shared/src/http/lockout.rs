@@ -58,6 +58,7 @@ pub fn parse_login(req: &Request) -> Result<LoginRequest, RequestError> {
 pub async fn login(app: &App, issuer: &TokenIssuer, req: Request) -> HandlerResult {
     Ok(serve(
         &req,
+        app.config.request_budget,
         // Every refusal takes as long as the slowest, so an unknown user looks like a wrong password.
         Pad::Refusals(app.config.response_floor),
         parse_login,
@@ -118,6 +119,7 @@ pub async fn lock_user(app: &App, req: Request) -> HandlerResult {
     };
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Never,
         parse,
         |r, now| async move {
@@ -174,6 +176,7 @@ pub fn parse_introspect(req: &Request) -> Result<IntrospectRequest, RequestError
 pub async fn introspect(app: &App, issuer: &TokenIssuer, req: Request) -> HandlerResult {
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Never,
         parse_introspect,
         |r, now| sessions::introspect(&app.store, &app.mail, &app.config.defaults, issuer, r, now),

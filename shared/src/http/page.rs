@@ -13,7 +13,7 @@
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-use super::error::{respond, sentence, status_and_code};
+use super::error::{kind_of, respond, sentence, status_and_code};
 use super::request::{
     form_body, path_tenant, query_param, source_ip, trace_id, RequestError, UserJson,
 };
@@ -210,6 +210,7 @@ pub async fn reset_form(app: &App, req: Request) -> Result<Response<Body>, lambd
         .unwrap_or_default();
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Never,
         parse_reset_form,
         |f, now| async move {
@@ -264,7 +265,7 @@ pub async fn reset_form(app: &App, req: Request) -> Result<Response<Body>, lambd
                     ),
                     SetPasswordError::Reused { .. } => invalid("This link is not valid any more."),
                     other => form(
-                        status_and_code(other.kind()).0,
+                        status_and_code(kind_of(other)).0,
                         vec!["The password could not be set. Try again.".into()],
                     ),
                 },
@@ -306,6 +307,7 @@ pub async fn new_link_form(app: &App, req: Request) -> Result<Response<Body>, la
     let message = "Ask for a new link to reset your password.";
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Always(app.config.response_floor),
         parse_new_link,
         |r, now| recovery::recover_password(app.recovery_ports(), r, now),
@@ -329,7 +331,7 @@ pub async fn new_link_form(app: &App, req: Request) -> Result<Response<Body>, la
                         .to_string(),
                 ),
                 Refused::UseCase(e) if e.internal().is_some() => (
-                    status_and_code(e.kind()).0,
+                    status_and_code(kind_of(e)).0,
                     "The request could not be sent. Try again.".to_string(),
                 ),
                 Refused::UseCase(e) => (status_and_code(e.kind()).0, e.to_string()),

@@ -78,6 +78,7 @@ fn no_description(_: &RecoveryError) -> Option<String> {
 pub async fn recover_password(app: &App, req: Request) -> HandlerResult {
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Always(app.config.response_floor),
         parse_recover,
         |r, now| recovery::recover_password(app.recovery_ports(), r, now),
@@ -121,6 +122,7 @@ pub fn parse_resend(req: &Request) -> Result<ResendRequest, RequestError> {
 pub async fn resend_code(app: &App, req: Request) -> HandlerResult {
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Always(app.config.response_floor),
         parse_resend,
         |r, now| recovery::resend_code(app.recovery_ports(), r, now),
@@ -155,6 +157,7 @@ fn describe_refusal(e: &SetPasswordError) -> Option<String> {
 pub async fn set_password(app: &App, req: Request) -> HandlerResult {
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Never,
         parse_set_password,
         |r, now| recovery::set_password(&app.store, &app.mail, &app.config.defaults, r, now),
@@ -195,6 +198,7 @@ pub fn parse_validate_code(req: &Request) -> Result<ValidateCodeRequest, Request
 pub async fn validate_code(app: &App, req: Request) -> HandlerResult {
     Ok(serve(
         &req,
+        app.config.request_budget,
         Pad::Never,
         parse_validate_code,
         |r, now| recovery::validate_code(&app.store, &app.config.defaults, r, now),

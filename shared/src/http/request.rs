@@ -25,6 +25,9 @@ pub enum RequestError {
     Method(&'static str),
     #[error("There is nothing at this address.")]
     NotFound,
+    /// The use case did not finish within the request's budget.
+    #[error("The service is not answering in time. Try again in a moment.")]
+    Late,
 }
 
 impl UseCaseError for RequestError {
@@ -34,6 +37,7 @@ impl UseCaseError for RequestError {
             RequestError::TooLarge => Kind::PayloadTooLarge,
             RequestError::Method(_) => Kind::MethodNotAllowed,
             RequestError::NotFound => Kind::NotFound,
+            RequestError::Late => Kind::Unavailable,
         }
     }
 }

@@ -28,10 +28,11 @@ pub(crate) enum Refused<'a, E> {
     UseCase(&'a E),
 }
 
-/// Parses `req`, runs the use case, presents its answer, or lets `refuse`
-/// answer a refusal (with the trace id a caller can quote).
+/// Parses `req`, runs the use case within `budget`, presents its answer, or
+/// lets `refuse` answer a refusal (with the trace id a caller can quote).
 pub(crate) async fn serve<R, O, E, Fut>(
     req: &Request,
+    budget: Duration,
     pad: Pad,
     parse: impl FnOnce(&Request) -> Result<R, RequestError>,
     run: impl FnOnce(R, UnixTime) -> Fut,
@@ -45,9 +46,29 @@ where
     let trace = trace_id(req);
     let (res, refused) = match parse(req) {
         Err(e) => (refuse(Refused::Request(&e), &trace), true),
-        Ok(r) => match run(r, crate::clock::now()).await {
-            Ok(o) => (present(o), false),
-            Err(e) => (refuse(Refused::UseCase(&e), &trace), true),
+        // A use case still waiting on its dependencies when the budget runs out
+        // is dropped: the caller hears `503` now, not Lambda's time-out later.
+        // What it had sent may still land; a 503 promises nothing either way.
+        // On the heap: a use case's future is large, and the caller's stack small.
+        Ok(r) => match tokio::time::timeout(
+            budget,
+            Box::pin(crate::telemetry::with_source(
+                super::request::source_ip(req).map_or_else(String::new, |ip| ip.to_string()),
+                run(r, crate::clock::now()),
+            )),
+        )
+        .await
+        {
+            Ok(Ok(o)) => (present(o), false),
+            Ok(Err(e)) => (refuse(Refused::UseCase(&e), &trace), true),
+            Err(_) => {
+                tracing::warn!(
+                    trace_id = trace.as_str(),
+                    outcome = "over_budget",
+                    "no answer within the request's budget"
+                );
+                (refuse(Refused::Request(&RequestError::Late), &trace), true)
+            }
         },
     };
     let floor = match pad {

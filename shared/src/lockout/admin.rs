@@ -5,6 +5,7 @@ use crate::error::{Kind, UseCaseError};
 use crate::hashing::verify_password;
 use crate::mail::Composer;
 use crate::model::account::User;
+use crate::model::audit::{user_label, AuditAction, AuditRecord, AuditResult};
 use crate::model::domain::{resolve_username, Credentials, UserRef};
 use crate::model::lock::LockReason;
 use crate::model::settings::TenantSettings;
@@ -12,6 +13,7 @@ use crate::model::templates::{Placeholder, TemplateName};
 use crate::model::time::UnixTime;
 use crate::races::{backoff, MAX_ROUNDS};
 use crate::store::{Saved, Store};
+use crate::telemetry;
 
 use super::login::{check_password, LoginError};
 
@@ -98,7 +100,26 @@ pub async fn lock_user(
         .try_into()
         .map_err(|_| anyhow::anyhow!("two users asked, another number read"))?;
     let admin = check_password(store, mail, &settings, admin, creds.password, now).await?;
+    let action = if req.locked {
+        AuditAction::AdminLock
+    } else {
+        AuditAction::AdminUnlock
+    };
+    let record = |result, detail: &str| {
+        telemetry::audit(
+            &AuditRecord::new(
+                action,
+                req.target.tenant.as_str(),
+                user_label(&admin.user_ref),
+                user_label(&req.target),
+                result,
+                now,
+            )
+            .with_detail(detail),
+        )
+    };
     if !admin.is_admin() {
+        record(AuditResult::Forbidden, "");
         return Err(LockUserError::Forbidden);
     }
     // Locking oneself: the admin's login may have moved the state just read.
@@ -106,7 +127,10 @@ pub async fn lock_user(
         Some(_) if admin.user_ref == req.target => store.get_user(&req.target).await?,
         t => t,
     }
-    .ok_or(LockUserError::UnknownUser)?;
+    .ok_or_else(|| {
+        record(AuditResult::UnknownSubject, "");
+        LockUserError::UnknownUser
+    })?;
     let mut round = 0;
     let changed = loop {
         let decision = if req.locked {
@@ -149,11 +173,26 @@ pub async fn lock_user(
         backoff(round).await;
     };
     tracing::info!(
-        outcome = if req.locked { "admin_locked" } else { "admin_unlocked" },
+        outcome = if req.locked {
+            "admin_locked"
+        } else {
+            "admin_unlocked"
+        },
         changed,
-        actor = %admin.id,
-        target = %target.id,
         "account lock set"
+    );
+    let reason = if req.locked {
+        format!("reason: {}", req.reason)
+    } else {
+        String::new()
+    };
+    record(
+        if changed {
+            AuditResult::Done
+        } else {
+            AuditResult::Unchanged
+        },
+        &reason,
     );
     Ok(LockUserOutcome {
         user: target.user_ref,

@@ -11,6 +11,7 @@ use crate::error::{Kind, UseCaseError};
 use crate::hashing::{hash_password, verify_password};
 use crate::mail::Composer;
 use crate::model::account::User;
+use crate::model::audit::{user_label, AuditAction, AuditRecord, AuditResult};
 use crate::model::domain::{Password, UserRef};
 use crate::model::lock::{LoginOutcome, LoginRefusal};
 use crate::model::outbox::OutboxMail;
@@ -20,6 +21,7 @@ use crate::model::templates::{Placeholder, TemplateName};
 use crate::model::time::UnixTime;
 use crate::races::{backoff, MAX_ROUNDS};
 use crate::store::{LoginWrite, Saved, Store, Write};
+use crate::telemetry;
 use crate::tokens::TokenIssuer;
 
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +182,20 @@ pub async fn check_password(
                     until = until.map(|u| u.0),
                     user_id = %user.id,
                     "account locked after failed logins"
+                );
+                telemetry::audit(
+                    &AuditRecord::new(
+                        AuditAction::LockByFailedLogins,
+                        user.user_ref.tenant.as_str(),
+                        "failed-logins",
+                        user_label(&user.user_ref),
+                        AuditResult::Done,
+                        now,
+                    )
+                    .with_detail(match until {
+                        Some(u) => format!("lock {k}, until {}", u.0),
+                        None => format!("lock {k}, until an admin unlocks it"),
+                    }),
                 );
             }
         }

@@ -18,6 +18,9 @@ pub struct MailConfig {
     pub from: Email,
     pub sender_name: String,
     pub signature: String,
+    /// SES configuration set every mail is sent with (`MAIL_CONFIGURATION_SET`),
+    /// through which SES reports bounces and complaints; none when unset.
+    pub configuration_set: Option<String>,
 }
 
 impl MailConfig {
@@ -27,6 +30,7 @@ impl MailConfig {
             from: Email::parse(&from).map_err(|e| ConfigError::new(format!("MAIL_FROM: {e}")))?,
             sender_name: get("MAIL_SENDER_NAME").unwrap_or_else(|| "Account Recovery".into()),
             signature: get("MAIL_SIGNATURE").unwrap_or_default(),
+            configuration_set: get("MAIL_CONFIGURATION_SET").filter(|v| !v.trim().is_empty()),
         })
     }
 
@@ -138,6 +142,7 @@ mod tests {
             from: Email::parse("no-reply@example.com").unwrap(),
             sender_name: name.into(),
             signature: String::new(),
+            configuration_set: None,
         }
     }
 

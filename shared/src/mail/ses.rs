@@ -38,6 +38,7 @@ impl Mailer {
         self.ses
             .send_email()
             .from_email_address(self.config.from_header())
+            .set_configuration_set_name(self.config.configuration_set.clone())
             .destination(
                 Destination::builder()
                     .to_addresses(mail.to.as_str())

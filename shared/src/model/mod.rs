@@ -4,6 +4,7 @@
 //! nothing from the floors above. Everything here is tested without emulators.
 
 pub mod account;
+pub mod audit;
 pub mod callback;
 pub mod domain;
 pub mod key;

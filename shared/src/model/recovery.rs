@@ -96,8 +96,38 @@ impl RecoveryWindow {
     }
 }
 
+/// Items a tenant's per-IP recovery count is spread over, by the limit: one
+/// below 1,000 requests an hour (the count is exact), eight from there, so one
+/// busy address (a corporate NAT) writes each item an eighth as often; the
+/// estimate is then off by at most seven in a thousand.
+pub fn ip_counter_shards(limit: u32) -> u32 {
+    if limit >= 1000 {
+        8
+    } else {
+        1
+    }
+}
+
+/// Whether a request is over `limit` (0: no limit), from the count its shard returned.
+pub fn ip_over_limit(shard_count: u32, shards: u32, limit: u32) -> bool {
+    limit > 0 && shard_count.saturating_mul(shards) > limit
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_per_ip_count_is_exact_below_a_thousand_and_sharded_above() {
+        use super::{ip_counter_shards, ip_over_limit};
+        assert_eq!(ip_counter_shards(30), 1);
+        assert!(!ip_over_limit(30, 1, 30));
+        assert!(ip_over_limit(31, 1, 30));
+        assert!(!ip_over_limit(99, 1, 0), "0 is no limit");
+        assert_eq!(ip_counter_shards(1000), 8);
+        assert!(!ip_over_limit(125, 8, 1000));
+        assert!(ip_over_limit(126, 8, 1000));
+        assert!(!ip_over_limit(u32::MAX, 8, 0));
+    }
+
     use super::*;
 
     #[test]

@@ -15,8 +15,11 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, Credentials, Region, SharedHttpClient, StalledStreamProtectionConfig,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use rustls::RootCertStore;
 
@@ -30,13 +33,63 @@ const AWS_ROOTS: &[u8] = include_bytes!("../../certs/aws-roots.pem");
 /// GlobalSign root that cross-signs GTS Root R1.
 const GOOGLE_ROOTS: &[u8] = include_bytes!("../../certs/google-roots.pem");
 
-/// An SDK error with its whole cause chain, for logs (never for bodies).
-pub fn sdk_err<E, R>(e: SdkError<E, R>, what: &str) -> anyhow::Error
+/// A dependency that did not answer, answered too slowly, failed on its side
+/// or throttled us past our retries. The request may be tried again: the
+/// caller gets `503` with `Retry-After`, never the `500` of a bug of ours.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
+/// Whether `e` (or a cause of it) is [`Unavailable`].
+pub fn is_unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Unavailable>())
+}
+
+/// The error codes AWS answers when it throttles (the SDK's retry strategy
+/// retries them with jittered backoff first): DynamoDB's, and SES's sending rate.
+pub fn is_throttling(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "Throttling"
+                | "RequestLimitExceeded"
+                | "TooManyRequestsException"
+                | "LimitExceededException"
+        )
+    )
+}
+
+/// An SDK error with its whole cause chain, for logs (never for bodies); an
+/// [`Unavailable`] when the call timed out, never reached the service, got a
+/// 5xx or was throttled.
+pub fn sdk_err<E>(e: SdkError<E, HttpResponse>, what: &str) -> anyhow::Error
 where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
-    anyhow::anyhow!("{what}: {}", DisplayErrorContext(e))
+    let transient = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(se) => {
+            se.raw().status().is_server_error() || is_throttling(se.err().code())
+        }
+        _ => false,
+    };
+    let text = format!("{what}: {}", DisplayErrorContext(e));
+    if transient {
+        anyhow::Error::new(Unavailable(text))
+    } else {
+        anyhow::anyhow!(text)
+    }
 }
 
 /// Which certificate authorities TLS connections trust.
@@ -135,6 +188,7 @@ impl AwsEnv {
         let mut conf = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .timeout_config(timeouts())
+            .retry_config(retries())
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .region(Region::new(self.region.clone()))
             .credentials_provider(self.credentials.clone())
@@ -175,18 +229,30 @@ impl AwsEnv {
     }
 }
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Bounds on every SDK call, inside the functions' 10 s Lambda timeout so that a
-/// slow dependency gets our 500, not Lambda's. They replace the SDK's stalled-stream
-/// protection, which watches body throughput on every call (~10% of a call's CPU
-/// here) and for bodies of a few hundred bytes guards nothing an attempt timeout does not.
+/// Bounds on every DynamoDB call, inside the request's 2.5 s budget
+/// (`config::REQUEST_BUDGET`; the
+/// caller gets its `503` within 3 s of asking): 1 s an attempt, 2.2 s in all.
+/// They replace the SDK's stalled-stream protection, which watches body
+/// throughput on every call (~10% of a call's CPU here) and for bodies of a
+/// few hundred bytes guards nothing an attempt timeout does not.
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(Duration::from_secs(3))
-        .operation_timeout(Duration::from_secs(8))
+        .operation_attempt_timeout(Duration::from_secs(1))
+        .operation_timeout(Duration::from_millis(2200))
         .build()
+}
+
+/// Three attempts with jittered exponential backoff from 50 ms (the SDK's
+/// default starts at 1 s, too long for a request's budget): throttling, 5xx,
+/// time-outs and broken connections are tried again; the rest are not.
+fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(400))
 }
 
 /// The SDK clients' HTTP client ([`Https`]), trusting the AWS roots.
@@ -268,5 +334,169 @@ mod tests {
             let text = std::str::from_utf8(pem).unwrap();
             assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 5);
         }
+    }
+
+    /// A DynamoDB stand-in on loopback that answers every request the way
+    /// `answer` says for the attempt it is (0, 1, 2...), counting attempts.
+    #[derive(Clone, Copy)]
+    enum Fault {
+        /// Accept, read the request, then reset the connection (RST).
+        Reset,
+        /// Accept, read the request, never answer.
+        Stall,
+        /// An HTTP answer: status, error type (empty: a success, `{}`).
+        Answer(u16, &'static str),
+    }
+
+    async fn fake_dynamodb(
+        answer: impl Fn(usize) -> Fault + Send + Sync + 'static,
+    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(AtomicUsize::new(0));
+        let count = seen.clone();
+        let answer = std::sync::Arc::new(answer);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let count = count.clone();
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    // One request per connection: read to the end of its body.
+                    let mut seen_bytes = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let Ok(n) = sock.read(&mut buf).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        seen_bytes.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&seen_bytes).to_lowercase();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let len = text
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            if seen_bytes.len() >= end + 4 + len {
+                                break;
+                            }
+                        }
+                    }
+                    let attempt = count.fetch_add(1, Ordering::SeqCst);
+                    match answer(attempt) {
+                        Fault::Reset => {
+                            let _ = sock.set_zero_linger();
+                            drop(sock);
+                        }
+                        Fault::Stall => tokio::time::sleep(Duration::from_secs(30)).await,
+                        Fault::Answer(status, kind) => {
+                            let body = if kind.is_empty() {
+                                "{}".to_string()
+                            } else {
+                                format!(
+                                    r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"fake"}}"#
+                                )
+                            };
+                            let res = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                            let _ = sock.write_all(res.as_bytes()).await;
+                        }
+                    }
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    /// A GetItem through a client built as the functions build theirs, at `url`:
+    /// whether it succeeded, whether its error is `Unavailable`, how long it took.
+    async fn get_item_at(url: &str) -> (bool, bool, Duration) {
+        let url = url.to_string();
+        let env = AwsEnv::from_lookup(move |k| match k {
+            "AWS_ENDPOINT_URL_DYNAMODB" => Some(url.clone()),
+            _ => base(k),
+        })
+        .unwrap();
+        let ddb = env.dynamodb(env.http_client());
+        let started = std::time::Instant::now();
+        let res = ddb
+            .get_item()
+            .table_name("t")
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("k".into()))
+            .send()
+            .await;
+        let took = started.elapsed();
+        match res {
+            Ok(_) => (true, false, took),
+            Err(e) => (false, is_unavailable(&sdk_err(e, "GetItem")), took),
+        }
+    }
+
+    /// Every retry class of the functions' HTTP client under the SDK: what is
+    /// tried again (three attempts, jittered backoff from 50 ms), what is not,
+    /// and that each ends as a 503-kind error well inside the request's budget.
+    #[tokio::test]
+    async fn each_failure_class_is_retried_or_not_and_ends_inside_the_budget() {
+        use std::sync::atomic::Ordering;
+        let budget = Duration::from_millis(2500);
+        // Refused: nothing listens on port 9 of loopback.
+        let (ok, unavailable, took) = get_item_at("http://127.0.0.1:9").await;
+        assert!(!ok && unavailable && took < budget, "refused: {took:?}");
+        for (name, fault, attempts) in [
+            ("reset", Fault::Reset, 3),
+            ("throttled", Fault::Answer(400, "ThrottlingException"), 3),
+            (
+                "over capacity",
+                Fault::Answer(400, "ProvisionedThroughputExceededException"),
+                3,
+            ),
+            (
+                "request limit",
+                Fault::Answer(400, "RequestLimitExceeded"),
+                3,
+            ),
+            ("5xx", Fault::Answer(500, "InternalServerError"), 3),
+            ("503", Fault::Answer(503, "ServiceUnavailable"), 3),
+        ] {
+            let (url, seen) = fake_dynamodb(move |_| fault).await;
+            let (ok, unavailable, took) = get_item_at(&url).await;
+            assert!(!ok && unavailable, "{name}: a 503-kind error");
+            assert_eq!(seen.load(Ordering::SeqCst), attempts, "{name}: attempts");
+            assert!(took < budget, "{name}: {took:?}");
+        }
+        // Stalled: each attempt times out after 1 s; the call gives up at 2.2 s.
+        let (url, seen) = fake_dynamodb(|_| Fault::Stall).await;
+        let (ok, unavailable, took) = get_item_at(&url).await;
+        assert!(!ok && unavailable, "stalled: a 503-kind error");
+        assert!(seen.load(Ordering::SeqCst) >= 2, "stalled: tried again");
+        assert!(
+            took >= Duration::from_secs(2) && took < budget,
+            "stalled: {took:?}"
+        );
+        // A request we got wrong is not tried again, and is ours (500), not theirs.
+        let (url, seen) = fake_dynamodb(|_| Fault::Answer(400, "ValidationException")).await;
+        let (ok, unavailable, _) = get_item_at(&url).await;
+        assert!(!ok && !unavailable, "validation: not a 503");
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "validation: one attempt");
+        // Throttled twice, then answered: the caller sees a success.
+        let (url, seen) = fake_dynamodb(|attempt| {
+            if attempt < 2 {
+                Fault::Answer(400, "ThrottlingException")
+            } else {
+                Fault::Answer(200, "")
+            }
+        })
+        .await;
+        let (ok, _, took) = get_item_at(&url).await;
+        assert!(ok, "throttled twice, then answered");
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        assert!(took < Duration::from_secs(1), "{took:?}");
     }
 }

@@ -132,19 +132,19 @@ pub(crate) async fn admit(
         .and_then(|c| resolve_username(tenant, &c.username));
     let mut wanted = vec![gate.user];
     wanted.extend(caller_ref.as_ref());
+    // The settings first (from the instance's cache, mostly): the per-IP limit
+    // decides whether and how the request is counted.
+    let settings = ports.store.settings(tenant, ports.defaults).await?;
+    let limit = settings.recovery.max_requests_per_ip_per_hour;
     let count = async {
         match gate.source_ip {
-            Some(ip) => ports
-                .store
-                .count_ip_request(tenant, ip, now)
-                .await
-                .map(Some),
-            None => Ok(None),
+            Some(ip) => ports.store.count_ip_request(tenant, ip, now, limit).await,
+            None => Ok(false),
         }
     };
-    let (loaded, ip_count) = tokio::join!(ports.store.load(tenant, &wanted, ports.defaults), count);
-    let (settings, mut users) = loaded?;
-    let ip_count = ip_count?;
+    let (users, ip_over_limit) = tokio::join!(ports.store.users(&wanted), count);
+    let mut users = users?;
+    let ip_over_limit = ip_over_limit?;
     let caller_user = if caller_ref.is_some() {
         users.pop().flatten()
     } else {
@@ -203,8 +203,6 @@ pub(crate) async fn admit(
             return Err(RecoveryError::Unauthorized(need));
         }
     }
-    let max = settings.recovery.max_requests_per_ip_per_hour;
-    let ip_over_limit = max > 0 && ip_count.is_some_and(|n| n > max);
     Ok(Admitted {
         settings,
         user,

@@ -2,9 +2,11 @@
 //! tenant's settings with the users a request needs, writing users, tenants'
 //! settings and templates, and how a failed condition comes back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
@@ -83,11 +85,93 @@ pub enum Saved {
 pub struct Store {
     ddb: Client,
     tables: Tables,
+    settings: SettingsCache,
+    pub(crate) over_limit: OverLimit,
+}
+
+/// Tenants' settings as last read, kept by a warm instance for `ttl`, so a busy
+/// tenant's settings item is read about once per TTL per instance rather than
+/// once per request (one item serves at most 3,000 reads a second). A change
+/// made with `accountctl` takes effect within the TTL.
+struct SettingsCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<TenantDomain, (Instant, TenantSettings)>>,
+}
+
+/// Addresses this instance has seen over their limit, by hour: no more writes
+/// for them until the hour ends (each instance writes at most once past the limit).
+#[derive(Default)]
+pub(crate) struct OverLimit(Mutex<HashSet<(String, i64)>>);
+
+impl OverLimit {
+    pub(super) fn known(&self, id: &str, hour: i64) -> bool {
+        let set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        set.contains(&(id.to_string(), hour))
+    }
+
+    pub(super) fn remember(&self, id: String, hour: i64) {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Past hours are done with.
+        set.retain(|(_, h)| *h >= hour);
+        set.insert((id, hour));
+    }
+}
+
+/// Tenants a warm instance keeps settings for; beyond it, the oldest go.
+const CACHED_TENANTS: usize = 1024;
+
+impl SettingsCache {
+    fn get(&self, tenant: &TenantDomain) -> Option<TenantSettings> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(tenant)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, tenant: &TenantDomain, settings: &TenantSettings) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHED_TENANTS {
+            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if entries.len() >= CACHED_TENANTS {
+                let oldest = entries
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(t, _)| t.clone());
+                if let Some(t) = oldest {
+                    entries.remove(&t);
+                }
+            }
+        }
+        entries.insert(tenant.clone(), (Instant::now(), settings.clone()));
+    }
 }
 
 impl Store {
+    /// Without a settings cache: every request reads its tenant's settings
+    /// (operators' tools, tests that change settings as they go).
     pub fn new(ddb: Client, tables: Tables) -> Self {
-        Self { ddb, tables }
+        Self {
+            ddb,
+            tables,
+            settings: SettingsCache {
+                ttl: Duration::ZERO,
+                entries: Mutex::default(),
+            },
+            over_limit: Default::default(),
+        }
+    }
+
+    /// Keeps each tenant's settings for `ttl` (`SETTINGS_CACHE_TTL`).
+    pub fn with_settings_cache(mut self, ttl: Duration) -> Self {
+        self.settings.ttl = ttl;
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -99,26 +183,72 @@ impl Store {
     }
 
     /// The tenant's settings (its overrides over `defaults`) and the users asked
-    /// for, in one round trip: everything a request decides on, read once.
+    /// for: everything a request decides on, read once. The settings come from
+    /// the instance's cache while fresh (then only the users are read), else with
+    /// the users in one round trip.
     pub async fn load(
         &self,
         tenant: &TenantDomain,
         users: &[&UserRef],
         defaults: &TenantSettings,
     ) -> anyhow::Result<(TenantSettings, Vec<Option<User>>)> {
+        if let Some(settings) = self.settings.get(tenant) {
+            return Ok((settings, self.users(users).await?));
+        }
+        let found = self.batch_get(Some(tenant), users).await?;
+        let settings = match found.get(&self.tables.settings).and_then(|v| v.first()) {
+            Some(item) => settings_of(tenant, item, defaults)?,
+            None => defaults.clone(),
+        };
+        self.settings.put(tenant, &settings);
+        Ok((settings, users_in(&found, &self.tables.users, users)?))
+    }
+
+    /// The tenant's settings alone: from the cache while fresh, else one read.
+    pub async fn settings(
+        &self,
+        tenant: &TenantDomain,
+        defaults: &TenantSettings,
+    ) -> anyhow::Result<TenantSettings> {
+        Ok(self.load(tenant, &[], defaults).await?.0)
+    }
+
+    /// Users by their keys, read consistently: one GetItem for one user, one
+    /// BatchGetItem for more, nothing for none.
+    pub async fn users(&self, users: &[&UserRef]) -> anyhow::Result<Vec<Option<User>>> {
+        match users {
+            [] => Ok(Vec::new()),
+            [one] => Ok(vec![self.get_user(one).await?]),
+            _ => {
+                let found = self.batch_get(None, users).await?;
+                users_in(&found, &self.tables.users, users)
+            }
+        }
+    }
+
+    /// One BatchGetItem of a tenant's settings item and users, consistent, with
+    /// unprocessed keys asked again.
+    async fn batch_get(
+        &self,
+        tenant: Option<&TenantDomain>,
+        users: &[&UserRef],
+    ) -> anyhow::Result<HashMap<String, Vec<Item>>> {
         let key = |pk: String| HashMap::from([("pk".to_string(), s(pk))]);
-        let mut request = HashMap::from([(
-            self.tables.settings.clone(),
-            KeysAndAttributes::builder()
-                .keys(key(tenant.as_str().to_string()))
-                .consistent_read(true)
-                .build()
-                .context("settings key")?,
-        )]);
-        let user_keys: Vec<String> = users.iter().map(|u| u.storage_key()).collect();
-        let mut distinct: Vec<&String> = Vec::with_capacity(user_keys.len());
-        for k in &user_keys {
+        let mut request = HashMap::new();
+        if let Some(tenant) = tenant {
+            request.insert(
+                self.tables.settings.clone(),
+                KeysAndAttributes::builder()
+                    .keys(key(tenant.as_str().to_string()))
+                    .consistent_read(true)
+                    .build()
+                    .context("settings key")?,
+            );
+        }
+        let mut distinct: Vec<String> = Vec::with_capacity(users.len());
+        for u in users {
             // BatchGetItem refuses a key asked for twice.
+            let k = u.storage_key();
             if !distinct.contains(&k) {
                 distinct.push(k);
             }
@@ -127,7 +257,7 @@ impl Store {
             request.insert(
                 self.tables.users.clone(),
                 KeysAndAttributes::builder()
-                    .set_keys(Some(distinct.into_iter().cloned().map(key).collect()))
+                    .set_keys(Some(distinct.into_iter().map(key).collect()))
                     .consistent_read(true)
                     .build()
                     .context("user keys")?,
@@ -155,25 +285,11 @@ impl Store {
             pending = out.unprocessed_keys;
         }
         if pending.is_some_and(|p| !p.is_empty()) {
-            return Err(anyhow!("BatchGetItem left keys unprocessed after retries"));
+            return Err(anyhow::Error::new(crate::outbound::aws::Unavailable(
+                "BatchGetItem left keys unprocessed after retries".into(),
+            )));
         }
-        let settings = match found.get(&self.tables.settings).and_then(|v| v.first()) {
-            Some(item) => settings_of(tenant, item, defaults)?,
-            None => defaults.clone(),
-        };
-        // A few items at most: each asked-for key finds its own by a scan.
-        let items = found.get(&self.tables.users).map_or(&[][..], Vec::as_slice);
-        let users = user_keys
-            .iter()
-            .map(|k| {
-                items
-                    .iter()
-                    .find(|i| i.get("pk").and_then(|v| v.as_s().ok()) == Some(k))
-                    .map(items::user_from_item)
-                    .transpose()
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok((settings, users))
+        Ok(found)
     }
 
     pub async fn get_user(&self, user: &UserRef) -> anyhow::Result<Option<User>> {
@@ -318,11 +434,52 @@ impl Store {
                             .map(|r| failed(r.code()).then(|| r.item().cloned()))
                             .collect()));
                     }
+                    // Throttled, or another transaction held an item: nothing
+                    // was written, and trying again later may well succeed.
+                    let busy = |code: Option<&str>| {
+                        matches!(
+                            code,
+                            Some(
+                                "ThrottlingError"
+                                    | "ProvisionedThroughputExceeded"
+                                    | "TransactionConflict"
+                            )
+                        )
+                    };
+                    if reasons.iter().any(|r| busy(r.code())) {
+                        return Err(anyhow::Error::new(crate::outbound::aws::Unavailable(
+                            format!(
+                                "{what}: {}",
+                                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                            ),
+                        )));
+                    }
                 }
                 Err(sdk_err(e, what))
             }
         }
     }
+}
+
+/// The users asked for, in order, from a BatchGetItem's items (a few at most:
+/// each finds its own by a scan).
+fn users_in(
+    found: &HashMap<String, Vec<Item>>,
+    table: &str,
+    users: &[&UserRef],
+) -> anyhow::Result<Vec<Option<User>>> {
+    let items = found.get(table).map_or(&[][..], Vec::as_slice);
+    users
+        .iter()
+        .map(|u| {
+            let k = u.storage_key();
+            items
+                .iter()
+                .find(|i| i.get("pk").and_then(|v| v.as_s().ok()) == Some(&k))
+                .map(items::user_from_item)
+                .transpose()
+        })
+        .collect()
 }
 
 /// A tenant's stored settings over the defaults, with its templates.

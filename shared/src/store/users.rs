@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{
 use super::base::{conditional, Saved, Store, Write};
 use super::items::{self, lock_attributes, lock_unchanged, n, s};
 use crate::model::account::User;
+use crate::model::domain::{TenantDomain, UserRef};
 use crate::model::lock::Persist;
 use crate::model::outbox::OutboxMail;
 use crate::model::password::PasswordHash;
@@ -131,6 +132,63 @@ impl Store {
             .send()
             .await;
         Ok(conditional(res, "UpdateItem upgrade hash")?.map_or(Write::Conflict, |_| Write::Done))
+    }
+
+    /// Every user of a tenant (an operator's scan: DynamoDB reads the whole
+    /// table, a tenant's items are picked by their key prefix).
+    pub async fn tenant_users(&self, tenant: &TenantDomain) -> anyhow::Result<Vec<User>> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .scan()
+                .table_name(&self.tables().users)
+                .filter_expression("begins_with(pk, :tenant)")
+                .expression_attribute_values(":tenant", s(format!("{}#", tenant.as_str())))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_err(e, "Scan users"))?;
+            for item in out.items.unwrap_or_default() {
+                found.push(items::user_from_item(&item)?);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Deletes a user and the item of a recovery key under way. `Conflict` when
+    /// there is no such user.
+    pub async fn delete_user(&self, user: &UserRef) -> anyhow::Result<Write> {
+        let res = self
+            .client()
+            .delete_item()
+            .table_name(&self.tables().users)
+            .key("pk", s(user.storage_key()))
+            .condition_expression("attribute_exists(pk)")
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await;
+        let Some(out) = conditional(res, "DeleteItem user")? else {
+            return Ok(Write::Conflict);
+        };
+        let old = out
+            .attributes
+            .map(|a| items::user_from_item(&a))
+            .transpose()?;
+        if let Some(r) = old.and_then(|u| u.recovery) {
+            self.client()
+                .delete_item()
+                .table_name(&self.tables().keys)
+                .key("pk", s(r.key_hash.as_str()))
+                .send()
+                .await
+                .map_err(|e| sdk_err(e, "DeleteItem key"))?;
+        }
+        Ok(Write::Done)
     }
 
     /// Stores an admin lock or unlock decided on `user` (as read). An admin
