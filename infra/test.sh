@@ -167,3 +167,21 @@ one E2E_BASE_URL="http://127.0.0.1:$ONE_PORT" cargo test -q -p api-tests e2e -- 
   >"$LOG_DIR/e2e-one-endpoint.log" 2>&1 \
   || { tail -60 "$LOG_DIR/e2e-one-endpoint.log"; die "the end-to-end tests failed against moto (one endpoint)"; }
 grep -E "test result" "$LOG_DIR/e2e-one-endpoint.log" || true
+
+# The deploy build: `sam build` runs cargo lambda build --release --arm64 per
+# function (samconfig.toml turns on SAM's cargo-lambda beta). Artifacts go to
+# the cache, not the clone; `sam deploy` cannot run here.
+if ! rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$'; then
+  rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
+fi
+if ! rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$'; then
+  say "WARNING: sam build skipped: the aarch64-unknown-linux-gnu Rust target is missing and could not be added"
+elif command -v sam >/dev/null; then
+  say "sam build (release, arm64; log: $LOG_DIR/sam-build.log)"
+  AWS_DEFAULT_REGION="$AWS_REGION" SAM_CLI_TELEMETRY=0 \
+    sam build --beta-features --build-dir "$CACHE/sam-build" >"$LOG_DIR/sam-build.log" 2>&1 \
+    || { tail -40 "$LOG_DIR/sam-build.log"; die "sam build failed"; }
+  for b in "$CACHE"/sam-build/*/bootstrap; do
+    printf '  %-26s %s bytes\n' "$(basename "$(dirname "$b")")" "$(stat -c %s "$b")"
+  done
+fi
