@@ -142,6 +142,7 @@ E2E_BASE_URL="http://127.0.0.1:$E2E_PORT" node --test tests/browser/
 MOTO_PORT="${MOTO_PORT:-5055}"
 ONE_PORT="${ONE_PORT:-9102}"
 port_open "$MOTO_PORT" && die "127.0.0.1:$MOTO_PORT is in use; set MOTO_PORT to a free port"
+port_open "$ONE_PORT" && die "127.0.0.1:$ONE_PORT is in use; set ONE_PORT to a free port"
 say "one-endpoint mode: moto_server on 127.0.0.1:$MOTO_PORT (log: $LOG_DIR/moto.log)"
 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$LOG_DIR/moto.log" 2>&1 &
 ONE_PIDS="$!"

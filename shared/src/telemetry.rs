@@ -225,13 +225,14 @@ pub async fn with_source<F: std::future::Future>(source: String, fut: F) -> F::O
 /// (`{"fields": {"message": "audit", "audit": "admin_lock", ...}}` in Lambda's
 /// JSON logs), so a metric filter counts them by action and a query finds them.
 /// A record without a source takes the request's (see [`with_source`]).
+/// At WARN, so a log level raised to cut costs does not silence the trail.
 pub fn audit(r: &crate::model::audit::AuditRecord) {
     let source = if r.source.is_empty() {
         SOURCE.try_with(Clone::clone).unwrap_or_default()
     } else {
         r.source.clone()
     };
-    tracing::info!(
+    tracing::warn!(
         audit = r.audit.as_str(),
         tenant = r.tenant.as_str(),
         actor = r.actor.as_str(),

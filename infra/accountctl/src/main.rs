@@ -724,6 +724,13 @@ async fn operator(sdk: &aws_config::SdkConfig) -> String {
 
 /// The stack's outputs as the variables they stand for.
 fn stack_outputs(stack: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    // A stack name, never an option of `sam`'s.
+    let valid = stack.len() <= 128
+        && stack.starts_with(|c: char| c.is_ascii_alphabetic())
+        && stack.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid {
+        bail!("--stack `{stack}`: not a CloudFormation stack name");
+    }
     let out = std::process::Command::new("sam")
         .args([
             "list",
@@ -770,8 +777,14 @@ fn outputs_as_variables(json: &str) -> anyhow::Result<BTreeMap<String, String>> 
             Some((var.to_string(), o.output_value))
         })
         .collect();
-    if !vars.contains_key("USERS_TABLE") {
-        bail!("the stack has no UsersTableName output: not an account-recovery stack?");
+    // Every table from the stack, or none: never some from the stack and the
+    // rest from a local variable of another environment.
+    for (output, var) in &names[..5] {
+        if !vars.contains_key(*var) {
+            bail!(
+                "the stack has no {output} output: not an account-recovery stack, or an older one"
+            );
+        }
     }
     Ok(vars)
 }
@@ -941,14 +954,20 @@ mod tests {
     fn stack_outputs_name_the_variables() {
         let json = r#"[
             {"OutputKey": "UsersTableName", "OutputValue": "p-users", "Description": "x"},
+            {"OutputKey": "SettingsTableName", "OutputValue": "p-settings"},
+            {"OutputKey": "KeysTableName", "OutputValue": "p-keys"},
             {"OutputKey": "RateLimitsTableName", "OutputValue": "p-rate-limits"},
+            {"OutputKey": "OutboxTableName", "OutputValue": "p-outbox"},
             {"OutputKey": "ApiUrl", "OutputValue": "https://x"}
         ]"#;
         let vars = outputs_as_variables(json).unwrap();
         assert_eq!(vars["USERS_TABLE"], "p-users");
         assert_eq!(vars["RATE_LIMITS_TABLE"], "p-rate-limits");
-        assert_eq!(vars.len(), 2);
-        assert!(outputs_as_variables(r#"[{"OutputKey": "ApiUrl", "OutputValue": "x"}]"#).is_err());
+        assert_eq!(vars.len(), 5);
+        // Some tables from the stack and the rest from elsewhere: refused.
+        let partial = r#"[{"OutputKey": "UsersTableName", "OutputValue": "p-users"}]"#;
+        assert!(outputs_as_variables(partial).is_err());
+        assert!(stack_outputs("--help").is_err());
     }
 
     #[test]

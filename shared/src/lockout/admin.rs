@@ -164,7 +164,10 @@ pub async fn lock_user(
         {
             Saved::Done => break decision.outcome,
             Saved::Conflict(Some(now_stored)) => target = *now_stored,
-            Saved::Conflict(None) => return Err(LockUserError::UnknownUser),
+            Saved::Conflict(None) => {
+                record(AuditResult::UnknownSubject, "");
+                return Err(LockUserError::UnknownUser);
+            }
         }
         round += 1;
         if round >= MAX_ROUNDS {

@@ -67,6 +67,11 @@ impl HashMemory {
     pub fn new() -> Self {
         Self(vec![Block::default(); M_COST_KIB as usize])
     }
+
+    /// Zeroes every block.
+    pub fn wipe(&mut self) {
+        self.0.fill(Block::default());
+    }
 }
 
 impl Default for HashMemory {
