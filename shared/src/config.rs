@@ -94,6 +94,7 @@ impl Config {
                 verify_url: get("RECAPTCHA_VERIFY_URL")
                     .unwrap_or_else(|| GOOGLE_VERIFY_URL.to_string()),
                 timeout: millis(&get, "RECAPTCHA_TIMEOUT_MS", Duration::from_millis(3000))?,
+                extension: crate::outbound::secrets::Extension::from_lookup(&get),
             },
             aws,
         })

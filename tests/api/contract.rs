@@ -121,6 +121,41 @@ fn the_template_events_are_the_route_table() {
     }
 }
 
+/// The optional WAF front (a REST API whose OpenAPI body routes each path to
+/// a function) serves exactly the route table too.
+#[test]
+fn the_waf_front_routes_are_the_route_table() {
+    let yaml = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let body = yaml
+        .split("  WafApi:\n")
+        .nth(1)
+        .and_then(|b| b.split("  WafApiDeployment:").next())
+        .expect("the WafApi resource");
+    let mut found = BTreeSet::new();
+    let (mut path, mut method) = (None::<String>, None::<String>);
+    for line in body.lines() {
+        let t = line.trim();
+        if t.starts_with("\"/") && t.ends_with("\":") {
+            path = Some(t.trim_matches(|c| c == '"' || c == ':').to_string());
+        } else if matches!(t, "get:" | "post:") {
+            method = Some(t.trim_end_matches(':').to_uppercase());
+        } else if let Some(arn) = t.split("functions/${").nth(1) {
+            let logical = arn.split("Function.Arn").next().unwrap();
+            // RecoverPassword -> recover-password
+            let mut name = String::new();
+            for (i, c) in logical.chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    name.push('-');
+                }
+                name.push(c.to_ascii_lowercase());
+            }
+            found.insert((path.clone().unwrap(), method.clone().unwrap(), name));
+        }
+    }
+    let expected: BTreeSet<(String, String, String)> = table().into_iter().collect();
+    assert_eq!(found, expected);
+}
+
 #[test]
 fn the_readme_settings_table_is_the_declared_one() {
     use account_core::model::settings::SETTINGS;

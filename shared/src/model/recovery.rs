@@ -28,6 +28,17 @@ pub struct RecoverySettings {
 #[derive(Clone, PartialEq, Eq)]
 pub struct CaptchaSecret(pub String);
 
+impl CaptchaSecret {
+    /// `secretsmanager:<secret id>`: the secret lives in AWS Secrets Manager and
+    /// the settings hold only its name; anything else is the secret itself.
+    pub fn reference(&self) -> Option<&str> {
+        self.0
+            .strip_prefix("secretsmanager:")
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+    }
+}
+
 impl fmt::Debug for CaptchaSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CaptchaSecret(***)")

@@ -106,7 +106,7 @@ pub static SETTINGS: &[Setting] = &[
         "require a reCAPTCHA token (g-recaptcha-response header) on recovery requests",
         |s, v| s.captcha_enabled = boolean(v)?
     ),
-    setting!("recovery.captcha.secret" = "", "the tenant's reCAPTCHA secret, sent to the verifier",
+    setting!("recovery.captcha.secret" = "", "the tenant's reCAPTCHA secret, or secretsmanager:<secret id> to keep it in AWS Secrets Manager",
         secret: true, warning: None,
         |s, v| s.captcha_secret = v.to_string()),
     setting!(

@@ -2,9 +2,10 @@
 //! tenant's secret against the configured verifier (Google's by default), under
 //! a time-out, so a slow or dead verifier gives a clear answer, never a hang.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
@@ -14,6 +15,7 @@ use serde::Deserialize;
 
 use super::aws::{web_client, Trust};
 use super::https::Https;
+use super::secrets::Extension;
 use crate::model::recovery::CaptchaSecret;
 
 pub const GOOGLE_VERIFY_URL: &str = "https://www.google.com/recaptcha/api/siteverify";
@@ -23,7 +25,13 @@ pub struct CaptchaConfig {
     pub trust: Trust,
     pub verify_url: String,
     pub timeout: Duration,
+    /// Where tenants' secrets given by reference (`secretsmanager:<id>`) are read.
+    pub extension: Extension,
 }
+
+/// How long a warm instance keeps a secret read from Secrets Manager: a rotated
+/// secret is in use everywhere within this.
+const REFERENCED_SECRET_TTL: Duration = Duration::from_secs(300);
 
 /// Why a request did not pass the CAPTCHA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +62,8 @@ pub struct CaptchaVerifier {
     config: CaptchaConfig,
     // Built on first use: most functions and tenants never need it.
     client: OnceLock<Https>,
+    /// Secrets read from Secrets Manager, by id, with when they were read.
+    referenced: Mutex<HashMap<String, (Instant, String)>>,
 }
 
 impl CaptchaVerifier {
@@ -61,6 +71,33 @@ impl CaptchaVerifier {
         Self {
             config,
             client: OnceLock::new(),
+            referenced: Mutex::default(),
+        }
+    }
+
+    /// The secret itself: as stored, or read through the secrets extension
+    /// when the setting names a Secrets Manager secret (kept for a while).
+    async fn secret_value(&self, secret: &CaptchaSecret) -> Result<String, CaptchaFailure> {
+        let Some(id) = secret.reference() else {
+            return Ok(secret.0.clone());
+        };
+        let fresh = (self.referenced.lock().unwrap_or_else(|e| e.into_inner()))
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < REFERENCED_SECRET_TTL)
+            .map(|(_, v)| v.clone());
+        if let Some(v) = fresh {
+            return Ok(v);
+        }
+        match self.config.extension.secret_string(self.client(), id).await {
+            Ok(v) => {
+                let mut kept = self.referenced.lock().unwrap_or_else(|e| e.into_inner());
+                kept.insert(id.to_string(), (Instant::now(), v.clone()));
+                Ok(v)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, secret_id = id, "reCAPTCHA secret unreadable");
+                Err(CaptchaFailure::Unavailable)
+            }
         }
     }
 
@@ -79,9 +116,10 @@ impl CaptchaVerifier {
         let token = token
             .filter(|t| !t.trim().is_empty())
             .ok_or(CaptchaFailure::Missing)?;
+        let secret = self.secret_value(secret).await?;
         let mut form = format!(
             "secret={}&response={}",
-            form_encode(&secret.0),
+            form_encode(&secret),
             form_encode(token)
         );
         if let Some(ip) = remote_ip {

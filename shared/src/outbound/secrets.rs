@@ -23,6 +23,57 @@ struct SecretValue {
     secret_string: String,
 }
 
+/// Where the AWS Parameters and Secrets Lambda Extension listens, and the
+/// token it asks for (the function's session token), read once at init.
+#[derive(Debug, Clone, Default)]
+pub struct Extension {
+    port: String,
+    token: String,
+}
+
+impl Extension {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            port: get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+                .unwrap_or_else(|| EXTENSION_PORT.into()),
+            token: get("AWS_SESSION_TOKEN").unwrap_or_default(),
+        }
+    }
+
+    /// The `SecretString` of Secrets Manager's secret `id`, within 5 s. The
+    /// error never holds the secret (nor the extension's answer).
+    pub async fn secret_string(&self, http: &Https, id: &str) -> Result<String, String> {
+        let mut request = HttpRequest::new(SdkBody::empty());
+        let uri = format!(
+            "http://127.0.0.1:{}/secretsmanager/get?secretId={}",
+            self.port,
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        );
+        request.set_uri(uri.as_str()).map_err(|e| e.to_string())?;
+        request
+            .headers_mut()
+            .insert("X-Aws-Parameters-Secrets-Token", self.token.clone());
+        tokio::time::timeout(Duration::from_secs(5), async {
+            let response = http.call(request).await.map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let body = ByteStream::new(response.into_body())
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .into_bytes();
+            if status != 200 {
+                // The body may hold nothing secret (an error message), but is not shown anyway.
+                return Err(format!("the secrets extension answered HTTP {status}"));
+            }
+            serde_json::from_slice::<SecretValue>(&body)
+                .map(|v| v.secret_string)
+                .map_err(|_| "the secrets extension's answer holds no SecretString".to_string())
+        })
+        .await
+        .map_err(|_| "the secrets extension did not answer within 5 s".to_string())?
+    }
+}
+
 /// The secret `name`: the variable `name` when it is set (local runs), else the
 /// Secrets Manager secret `{name}_SECRET_ID` names, through the extension.
 pub async fn secret(
@@ -39,40 +90,10 @@ pub async fn secret(
             "{name} is not set, nor {id_var} (the secret that holds it)"
         )));
     };
-    let port =
-        get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT").unwrap_or_else(|| EXTENSION_PORT.into());
-    let token = get("AWS_SESSION_TOKEN").unwrap_or_default();
-    let fail = |m: String| ConfigError::new(format!("{id_var}: {m}"));
-    let mut request = HttpRequest::new(SdkBody::empty());
-    let uri = format!(
-        "http://127.0.0.1:{port}/secretsmanager/get?secretId={}",
-        url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
-    );
-    request
-        .set_uri(uri.as_str())
-        .map_err(|e| fail(e.to_string()))?;
-    request
-        .headers_mut()
-        .insert("X-Aws-Parameters-Secrets-Token", token);
-    let answer = tokio::time::timeout(Duration::from_secs(5), async {
-        let response = http.call(request).await.map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let body = ByteStream::new(response.into_body())
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .into_bytes();
-        if status != 200 {
-            // The body may hold nothing secret (an error message), but is not shown anyway.
-            return Err(format!("the secrets extension answered HTTP {status}"));
-        }
-        serde_json::from_slice::<SecretValue>(&body)
-            .map(|v| v.secret_string)
-            .map_err(|_| "the secrets extension's answer holds no SecretString".to_string())
-    })
-    .await
-    .map_err(|_| fail("the secrets extension did not answer within 5 s".into()))?;
-    answer.map_err(fail)
+    Extension::from_lookup(&get)
+        .secret_string(http, &id)
+        .await
+        .map_err(|m| ConfigError::new(format!("{id_var}: {m}")))
 }
 
 #[cfg(test)]
