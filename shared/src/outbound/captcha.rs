@@ -7,10 +7,8 @@ use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::byte_stream::ByteStream;
 use serde::Deserialize;
 
 use super::aws::{web_client, Trust};
@@ -143,16 +141,8 @@ impl CaptchaVerifier {
             .insert("content-type", "application/x-www-form-urlencoded");
         // The connector's time-out covers connecting; this one the whole exchange.
         let answer = tokio::time::timeout(self.config.timeout, async {
-            let response = self.client().call(request).await.map_err(|e| {
-                // The error names the host only: the form (with the secret) is not in it.
-                format!("{e}")
-            })?;
-            let status = response.status().as_u16();
-            let body = ByteStream::new(response.into_body())
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .into_bytes();
+            // The error names the host only: the form (with the secret) is not in it.
+            let (status, body) = self.client().fetch_all(request).await?;
             if !(200..300).contains(&status) {
                 return Err(format!("HTTP {status}"));
             }

@@ -32,6 +32,22 @@ pub struct Https {
     client: Client<HttpsConnector<TcpConnector>, SdkBody>,
 }
 
+impl Https {
+    /// Sends `request` and reads the whole answer: its status and body. The
+    /// error is the connector's or the body's, never the request's content.
+    pub async fn fetch_all(&self, request: HttpRequest) -> Result<(u16, Vec<u8>), String> {
+        use aws_smithy_runtime_api::client::http::HttpConnector as _;
+        let response = self.call(request).await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_bytes();
+        Ok((status, body.to_vec()))
+    }
+}
+
 impl fmt::Debug for Https {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Https")

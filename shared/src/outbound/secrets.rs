@@ -5,10 +5,8 @@
 
 use std::time::Duration;
 
-use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::byte_stream::ByteStream;
 use serde::Deserialize;
 
 use super::https::Https;
@@ -54,13 +52,7 @@ impl Extension {
             .headers_mut()
             .insert("X-Aws-Parameters-Secrets-Token", self.token.clone());
         tokio::time::timeout(Duration::from_secs(5), async {
-            let response = http.call(request).await.map_err(|e| e.to_string())?;
-            let status = response.status().as_u16();
-            let body = ByteStream::new(response.into_body())
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .into_bytes();
+            let (status, body) = http.fetch_all(request).await?;
             if status != 200 {
                 // The body may hold nothing secret (an error message), but is not shown anyway.
                 return Err(format!("the secrets extension answered HTTP {status}"));
