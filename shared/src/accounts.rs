@@ -3,16 +3,15 @@
 
 use crate::error::{Kind, UseCaseError};
 use crate::hashing::hash_password;
+pub use crate::lockout::admin::LockChange;
+use crate::lockout::admin::{apply_admin_lock, Applied};
 use crate::mail::Composer;
 use crate::model::account::User;
 use crate::model::domain::{Email, Password, UserRef};
-use crate::model::lock::ActiveLock;
 use crate::model::policy::{violations, Violation};
 use crate::model::settings::TenantSettings;
-use crate::model::templates::{Placeholder, TemplateName};
 use crate::model::time::UnixTime;
-use crate::races::{backoff, MAX_ROUNDS};
-use crate::store::{Saved, Store, Write};
+use crate::store::{Store, Write};
 
 pub struct NewUser {
     pub user_ref: UserRef,
@@ -71,19 +70,10 @@ pub async fn create_user(
     }
 }
 
-/// What an operator's lock or unlock found and did.
-#[derive(Debug)]
-pub struct LockChange {
-    /// The lock in force before (none: the account was open).
-    pub was: Option<ActiveLock>,
-    /// Whether the state changed (locking a locked account does not).
-    pub changed: bool,
-}
-
-/// An operator locks (`reason`) or unlocks an account, with the lock model's
-/// admin transitions, the same conditional write and the same notice mail as
-/// lock-user (when the tenant has `lock.notify`). Unlocking lifts every lock,
-/// by an admin or by failed logins, and clears the count. `None`: no such user.
+/// An operator locks (`reason`) or unlocks an account: the same transition,
+/// conditional write and notice mail as lock-user ([`apply_admin_lock`]).
+/// Unlocking lifts every lock, by an admin or by failed logins, and clears the
+/// count. `None`: no such user.
 pub async fn set_lock(
     store: &Store,
     mail: &Composer,
@@ -93,48 +83,12 @@ pub async fn set_lock(
     now: UnixTime,
 ) -> anyhow::Result<Option<LockChange>> {
     let (settings, mut users) = store.load(&user.tenant, &[user], defaults).await?;
-    let Some(mut current) = users.remove(0) else {
+    let Some(current) = users.remove(0) else {
         return Ok(None);
     };
-    for round in 0..MAX_ROUNDS {
-        if round > 0 {
-            backoff(round).await;
-        }
-        let was = current.lock.active(now);
-        let decision = match lock {
-            Some(reason) => current.lock.admin_lock(reason, now),
-            None => current.lock.admin_unlock(now),
-        };
-        let notice = (decision.outcome && settings.lock.notify).then(|| match lock {
-            Some(reason) => mail.notice(
-                &settings,
-                &current,
-                TemplateName::AccountLock,
-                &[(
-                    Placeholder::Reason,
-                    if reason.is_empty() {
-                        "none given"
-                    } else {
-                        reason
-                    },
-                )],
-                now,
-            ),
-            None => mail.notice(&settings, &current, TemplateName::AccountUnlock, &[], now),
-        });
-        match store
-            .save_admin_lock(&current, &decision.persist, lock.is_some(), notice.as_ref())
-            .await?
-        {
-            Saved::Done => {
-                return Ok(Some(LockChange {
-                    was,
-                    changed: decision.outcome,
-                }))
-            }
-            Saved::Conflict(Some(now_stored)) => current = *now_stored,
-            Saved::Conflict(None) => return Ok(None),
-        }
+    match apply_admin_lock(store, mail, &settings, current, lock, now).await? {
+        Applied::Done(change) => Ok(Some(change)),
+        Applied::Gone => Ok(None),
+        Applied::Busy => anyhow::bail!("the account kept changing; try again"),
     }
-    anyhow::bail!("the account kept changing; try again")
 }

@@ -156,6 +156,56 @@ fn the_waf_front_routes_are_the_route_table() {
     assert_eq!(found, expected);
 }
 
+/// The template accepts a `SettingsCacheTtl` exactly when the functions do,
+/// so no deploy passes the template and then fails every cold start.
+#[test]
+fn the_template_settings_cache_ttl_is_what_the_functions_accept() {
+    let yaml = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let pattern = yaml
+        .split("  SettingsCacheTtl:\n")
+        .nth(1)
+        .and_then(|b| {
+            b.lines()
+                .find_map(|l| l.trim().strip_prefix("AllowedPattern: "))
+        })
+        .expect("SettingsCacheTtl's AllowedPattern")
+        .trim_matches('"')
+        .replace("\\\\", "\\");
+    let pattern = regex::Regex::new(&pattern).unwrap();
+    for v in [
+        "0s", "30s", "999s", "1m", "59m", "60m", "1h", "61m", "2h", "4000s", "30",
+    ] {
+        let functions = account_core::config::Config::from_lookup(|k| {
+            if k == "SETTINGS_CACHE_TTL" {
+                Some(v.to_string())
+            } else {
+                crate::helpers::lookup(k)
+            }
+        })
+        .is_ok();
+        assert_eq!(pattern.is_match(v), functions, "{v}");
+    }
+}
+
+/// The template's metric filters name audit actions as the functions spell them.
+#[test]
+fn the_template_counts_audit_actions_that_exist() {
+    use account_core::model::audit::AuditAction;
+    let yaml = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let named: Vec<&str> = yaml
+        .split("$.fields.audit = \"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert!(!named.is_empty(), "the lock-storm filters");
+    for action in named {
+        assert!(
+            AuditAction::ALL.iter().any(|a| a.as_str() == action),
+            "{action} is no audit action"
+        );
+    }
+}
+
 #[test]
 fn the_readme_settings_table_is_the_declared_one() {
     use account_core::model::settings::SETTINGS;

@@ -110,14 +110,7 @@ async fn a_mail_that_cannot_be_sent_yet_waits_and_goes_when_ses_is_back() {
         (MailStatus::Pending, 1)
     );
     // SES back: the same mail goes, once, and its key works.
-    let mails = app.mails_to(&user.email).await;
-    assert_eq!(mails.len(), 1);
-    assert_eq!(
-        app.set_password(&mails[0].key(), "Mailed-Late-2026")
-            .await
-            .status,
-        200
-    );
+    one_mail_whose_key_works(&app, &user, "Mailed-Late-2026").await;
 }
 
 #[tokio::test]
@@ -173,14 +166,7 @@ async fn a_mail_ses_refuses_is_dead_lettered_listed_and_resent() {
     let (ok, out) =
         crate::accountctl::accountctl_with(&["mail", "resend", "--id", &id], None, &outbox);
     assert!(!ok && out.contains("no given-up mail by that id"), "{out}");
-    let mails = app.mails_to(&user.email).await;
-    assert_eq!(mails.len(), 1);
-    assert_eq!(
-        app.set_password(&mails[0].key(), "Resent-Mail-2026")
-            .await
-            .status,
-        200
-    );
+    one_mail_whose_key_works(&app, &user, "Resent-Mail-2026").await;
 }
 
 #[tokio::test]
@@ -315,4 +301,14 @@ async fn a_mail_record_never_holds_a_password_and_a_notice_never_a_key() {
     }
     // The reset mail itself is gone: sent, and its link with it.
     assert_eq!(waiting[0].template.as_str(), "PasswordResetSuccess");
+}
+
+/// Exactly one mail reached `user`, and its key sets `password`.
+async fn one_mail_whose_key_works(app: &TestApp, user: &TestUser, password: &str) {
+    let mails = app.mails_to(&user.email).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        app.set_password(&mails[0].key(), password).await.status,
+        200
+    );
 }

@@ -7,7 +7,7 @@ use crate::mail::Composer;
 use crate::model::account::User;
 use crate::model::audit::{user_label, AuditAction, AuditRecord, AuditResult};
 use crate::model::domain::{resolve_username, Credentials, UserRef};
-use crate::model::lock::LockReason;
+use crate::model::lock::{ActiveLock, LockReason};
 use crate::model::settings::TenantSettings;
 use crate::model::templates::{Placeholder, TemplateName};
 use crate::model::time::UnixTime;
@@ -123,7 +123,7 @@ pub async fn lock_user(
         return Err(LockUserError::Forbidden);
     }
     // Locking oneself: the admin's login may have moved the state just read.
-    let mut target = match target {
+    let target = match target {
         Some(_) if admin.user_ref == req.target => store.get_user(&req.target).await?,
         t => t,
     }
@@ -131,49 +131,23 @@ pub async fn lock_user(
         record(AuditResult::UnknownSubject, "");
         LockUserError::UnknownUser
     })?;
-    let mut round = 0;
-    let changed = loop {
-        let decision = if req.locked {
-            target.lock.admin_lock(&req.reason, now)
-        } else {
-            target.lock.admin_unlock(now)
-        };
-        // The user is told in the same transaction that changes the lock.
-        let notice = (decision.outcome && settings.lock.notify).then(|| {
-            let (template, reason) = if req.locked {
-                let reason = if req.reason.is_empty() {
-                    "none given"
-                } else {
-                    req.reason.as_str()
-                };
-                (TemplateName::AccountLock, reason)
-            } else {
-                (TemplateName::AccountUnlock, "")
-            };
-            mail.notice(
-                &settings,
-                &target,
-                template,
-                &[(Placeholder::Reason, reason)],
-                now,
-            )
-        });
-        match store
-            .save_admin_lock(&target, &decision.persist, req.locked, notice.as_ref())
-            .await?
-        {
-            Saved::Done => break decision.outcome,
-            Saved::Conflict(Some(now_stored)) => target = *now_stored,
-            Saved::Conflict(None) => {
-                record(AuditResult::UnknownSubject, "");
-                return Err(LockUserError::UnknownUser);
-            }
+    let target_ref = target.user_ref.clone();
+    let changed = match apply_admin_lock(
+        store,
+        mail,
+        &settings,
+        target,
+        req.locked.then_some(req.reason.as_str()),
+        now,
+    )
+    .await?
+    {
+        Applied::Done(change) => change.changed,
+        Applied::Gone => {
+            record(AuditResult::UnknownSubject, "");
+            return Err(LockUserError::UnknownUser);
         }
-        round += 1;
-        if round >= MAX_ROUNDS {
-            return Err(LockUserError::Busy);
-        }
-        backoff(round).await;
+        Applied::Busy => return Err(LockUserError::Busy),
     };
     tracing::info!(
         outcome = if req.locked {
@@ -198,7 +172,78 @@ pub async fn lock_user(
         &reason,
     );
     Ok(LockUserOutcome {
-        user: target.user_ref,
+        user: target_ref,
         locked: req.locked,
     })
+}
+
+/// What an admin lock or unlock found and did.
+#[derive(Debug)]
+pub struct LockChange {
+    /// The lock in force before (none: the account was open).
+    pub was: Option<ActiveLock>,
+    /// Whether the state changed (locking a locked account does not).
+    pub changed: bool,
+}
+
+/// How [`apply_admin_lock`] ended.
+#[derive(Debug)]
+pub enum Applied {
+    Done(LockChange),
+    /// The user was deleted meanwhile.
+    Gone,
+    /// Other requests kept changing the account.
+    Busy,
+}
+
+/// An admin lock (`Some(reason)`) or unlock (`None`) of `target` as read: the
+/// model's admin transition, written with one write conditioned on the state
+/// read, the notice mail in the same write (when the tenant has
+/// `lock.notify`), decided again on the state now stored after a lost race.
+/// lock-user and `accountctl user lock|unlock` both run it.
+pub async fn apply_admin_lock(
+    store: &Store,
+    mail: &Composer,
+    settings: &TenantSettings,
+    mut target: User,
+    lock: Option<&str>,
+    now: UnixTime,
+) -> anyhow::Result<Applied> {
+    for round in 0..MAX_ROUNDS {
+        if round > 0 {
+            backoff(round).await;
+        }
+        let was = target.lock.active(now);
+        let decision = match lock {
+            Some(reason) => target.lock.admin_lock(reason, now),
+            None => target.lock.admin_unlock(now),
+        };
+        // The user is told in the same transaction that changes the lock.
+        let notice = (decision.outcome && settings.lock.notify).then(|| match lock {
+            Some(reason) => {
+                let reason = if reason.is_empty() {
+                    "none given"
+                } else {
+                    reason
+                };
+                let vars = [(Placeholder::Reason, reason)];
+                mail.notice(settings, &target, TemplateName::AccountLock, &vars, now)
+            }
+            None => mail.notice(settings, &target, TemplateName::AccountUnlock, &[], now),
+        });
+        match store
+            .save_admin_lock(&target, &decision.persist, lock.is_some(), notice.as_ref())
+            .await?
+        {
+            Saved::Done => {
+                return Ok(Applied::Done(LockChange {
+                    was,
+                    changed: decision.outcome,
+                }))
+            }
+            Saved::Conflict(Some(now_stored)) => target = *now_stored,
+            Saved::Conflict(None) => return Ok(Applied::Gone),
+        }
+    }
+    Ok(Applied::Busy)
 }

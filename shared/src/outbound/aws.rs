@@ -266,10 +266,10 @@ pub fn web_client(trust: Trust, connect_timeout: Duration) -> Https {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn base(k: &str) -> Option<String> {
+    pub(crate) fn base(k: &str) -> Option<String> {
         let v = match k {
             "AWS_REGION" => "eu-west-1",
             "AWS_ACCESS_KEY_ID" => "AKID",
@@ -339,7 +339,7 @@ mod tests {
     /// A DynamoDB stand-in on loopback that answers every request the way
     /// `answer` says for the attempt it is (0, 1, 2...), counting attempts.
     #[derive(Clone, Copy)]
-    enum Fault {
+    pub(crate) enum Fault {
         /// Accept, read the request, then reset the connection (RST).
         Reset,
         /// Accept, read the request, never answer.
@@ -348,7 +348,7 @@ mod tests {
         Answer(u16, &'static str),
     }
 
-    async fn fake_dynamodb(
+    pub(crate) async fn fake_dynamodb(
         answer: impl Fn(usize) -> Fault + Send + Sync + 'static,
     ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
         use std::sync::atomic::{AtomicUsize, Ordering};

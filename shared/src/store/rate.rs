@@ -73,3 +73,54 @@ impl Store {
         Ok(over)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::aws::tests::{base, fake_dynamodb, Fault};
+    use crate::outbound::aws::AwsEnv;
+    use crate::store::Tables;
+    use std::sync::atomic::Ordering;
+
+    /// DynamoDB throttles the counter's write (one corporate NAT): the request
+    /// is over the limit, never an error, and this instance writes no more for
+    /// the address this hour.
+    #[tokio::test]
+    async fn a_throttled_counter_write_is_over_the_limit_and_not_tried_again() {
+        let (url, attempts) =
+            fake_dynamodb(|_| Fault::Answer(400, "ProvisionedThroughputExceededException")).await;
+        let env = AwsEnv::from_lookup(move |k| match k {
+            "AWS_ENDPOINT_URL_DYNAMODB" => Some(url.clone()),
+            _ => base(k),
+        })
+        .unwrap();
+        let tables = Tables::from_lookup(|k| Some(k.to_lowercase())).unwrap();
+        let store = Store::new(env.dynamodb(env.http_client()), tables);
+        let tenant = TenantDomain::parse("nat.example").unwrap();
+        let ip: IpAddr = "198.51.100.9".parse().unwrap();
+        let now = UnixTime(1_800_000_000);
+        assert!(store.count_ip_request(&tenant, ip, now, 30).await.unwrap());
+        let tried = attempts.load(Ordering::SeqCst);
+        assert!(tried >= 1, "the write was tried");
+        assert!(store.count_ip_request(&tenant, ip, now, 30).await.unwrap());
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            tried,
+            "known over: no write"
+        );
+        // Another address is counted as usual (and throttled too, here).
+        let other: IpAddr = "198.51.100.10".parse().unwrap();
+        assert!(store
+            .count_ip_request(&tenant, other, now, 30)
+            .await
+            .unwrap());
+        assert!(attempts.load(Ordering::SeqCst) > tried);
+        // No limit: nothing written at all.
+        let before = attempts.load(Ordering::SeqCst);
+        assert!(!store
+            .count_ip_request(&tenant, other, now, 0)
+            .await
+            .unwrap());
+        assert_eq!(attempts.load(Ordering::SeqCst), before);
+    }
+}
