@@ -143,8 +143,10 @@ MOTO_PORT="${MOTO_PORT:-5055}"
 ONE_PORT="${ONE_PORT:-9102}"
 port_open "$MOTO_PORT" && die "127.0.0.1:$MOTO_PORT is in use; set MOTO_PORT to a free port"
 port_open "$ONE_PORT" && die "127.0.0.1:$ONE_PORT is in use; set ONE_PORT to a free port"
-say "one-endpoint mode: moto_server on 127.0.0.1:$MOTO_PORT (log: $LOG_DIR/moto.log)"
-moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$LOG_DIR/moto.log" 2>&1 &
+say "one-endpoint mode: moto's server on 127.0.0.1:$MOTO_PORT (log: $LOG_DIR/moto.log)"
+# One request at a time (infra/moto-serial.py says why): moto's threaded server
+# can lose a conditional write under a burst, which DynamoDB never does.
+python3 "$ROOT/infra/moto-serial.py" 127.0.0.1 "$MOTO_PORT" >"$LOG_DIR/moto.log" 2>&1 &
 ONE_PIDS="$!"
 wait_port "$MOTO_PORT" 60 "moto_server" "$ONE_PIDS"
 one_env="$RUN_DIR/one-endpoint.env"
