@@ -287,12 +287,12 @@ async fn mail(store: &Store, cmd: MailCmd, audit: &Auditor, json: bool) -> anyho
             let mut resent = 0;
             for id in &ids {
                 match store.resend_mail(id, now).await? {
-                    Write::Done => {
+                    Some(mail) => {
                         resent += 1;
                         audit.write(
                             AuditRecord::new(
                                 AuditAction::MailResend,
-                                "",
+                                mail.tenant.as_str(),
                                 &audit.operator,
                                 format!("mail {id}"),
                                 AuditResult::Done,
@@ -301,7 +301,7 @@ async fn mail(store: &Store, cmd: MailCmd, audit: &Auditor, json: bool) -> anyho
                             .from_source(host()),
                         );
                     }
-                    Write::Conflict => eprintln!(
+                    None => eprintln!(
                         "accountctl: mail {id}: no given-up mail by that id, or its link has expired"
                     ),
                 }

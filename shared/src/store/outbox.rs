@@ -208,7 +208,10 @@ impl Store {
     /// Puts a given-up mail back in line: the stream brings the change to the
     /// mailer, which takes a pending mail marked `resent_at` like a new one.
     /// `Conflict` when there is no such given-up mail or it has expired.
-    pub async fn resend_mail(&self, id: &str, now: UnixTime) -> anyhow::Result<Write> {
+    /// Puts a given-up mail back in line. The mail as it was (for the audit
+    /// record's tenant), or `None` when no given-up mail has that id or its
+    /// link has expired.
+    pub async fn resend_mail(&self, id: &str, now: UnixTime) -> anyhow::Result<Option<OutboxMail>> {
         let res = self
             .client()
             .update_item()
@@ -225,9 +228,13 @@ impl Store {
             .expression_attribute_values(":failed", s("failed"))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":now", n(now.0))
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        Ok(conditional(res, "UpdateItem resend mail")?.map_or(Write::Conflict, |_| Write::Done))
+        conditional(res, "UpdateItem resend mail")?
+            .and_then(|out| out.attributes)
+            .map(|item| mail_from_item(&item))
+            .transpose()
     }
 }
 
