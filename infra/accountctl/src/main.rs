@@ -769,8 +769,10 @@ fn outputs_as_variables(json: &str) -> anyhow::Result<BTreeMap<String, String>> 
         ("MailFrom", "MAIL_FROM"),
         ("MailSenderName", "MAIL_SENDER_NAME"),
         ("Region", "AWS_REGION"),
+        ("DefaultSettings", "DEFAULT_SETTINGS"),
+        ("MailSignature", "MAIL_SIGNATURE"),
     ];
-    let vars: BTreeMap<String, String> = outputs
+    let mut vars: BTreeMap<String, String> = outputs
         .into_iter()
         .filter_map(|o| {
             let var = names.iter().find(|(k, _)| *k == o.output_key)?.1;
@@ -785,6 +787,11 @@ fn outputs_as_variables(json: &str) -> anyhow::Result<BTreeMap<String, String>> 
                 "the stack has no {output} output: not an account-recovery stack, or an older one"
             );
         }
+    }
+    // The stack names these only when they are set: missing means empty there,
+    // never this shell's value of another environment.
+    for var in ["DEFAULT_SETTINGS", "MAIL_SIGNATURE"] {
+        vars.entry(var.to_string()).or_default();
     }
     Ok(vars)
 }
@@ -963,7 +970,17 @@ mod tests {
         let vars = outputs_as_variables(json).unwrap();
         assert_eq!(vars["USERS_TABLE"], "p-users");
         assert_eq!(vars["RATE_LIMITS_TABLE"], "p-rate-limits");
-        assert_eq!(vars.len(), 5);
+        // Unset in the stack (no output): empty, so the shell's value is not used.
+        assert_eq!(vars["DEFAULT_SETTINGS"], "");
+        assert_eq!(vars["MAIL_SIGNATURE"], "");
+        assert_eq!(vars.len(), 7);
+        let with_settings = json.replace(
+            r#"{"OutputKey": "ApiUrl""#,
+            r#"{"OutputKey": "DefaultSettings", "OutputValue": "{\"recovery.expiry\":\"30m\"}"},
+            {"OutputKey": "ApiUrl""#,
+        );
+        let vars = outputs_as_variables(&with_settings).unwrap();
+        assert_eq!(vars["DEFAULT_SETTINGS"], r#"{"recovery.expiry":"30m"}"#);
         // Some tables from the stack and the rest from elsewhere: refused.
         let partial = r#"[{"OutputKey": "UsersTableName", "OutputValue": "p-users"}]"#;
         assert!(outputs_as_variables(partial).is_err());
