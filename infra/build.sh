@@ -12,7 +12,7 @@ cargo lambda --version >/dev/null 2>&1 || "$ROOT/infra/install.sh"
 # for --target builds: the host's own builds keep their flags and their cache).
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C relocation-model=static"
 
-FUNCTIONS=(recover-password set-password resend-code lock-user login reset-page)
+FUNCTIONS=(recover-password set-password resend-code lock-user login reset-page mailer)
 # Extra packages (the benchmark's floor function) built with the same profile.
 EXTRA=(${BUILD_EXTRA:-})
 ARCHES=("$@")
