@@ -200,6 +200,34 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same, with the configuration changed by `tweak` first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(ddb_client().await, tweak).await
+}
+
+/// For tests that pile dozens of argon2id hashes onto two shared cores (in
+/// Lambda each instance has a CPU of its own): DynamoDB Local then answers
+/// late too, so the request's budget and the SDK's time-outs are relaxed.
+/// Both have tests of their own (faults.rs); these are about counting.
+pub async fn spawn_pileup_app() -> TestApp {
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    let strict = ddb_client().await;
+    let relaxed = strict
+        .config()
+        .to_builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .operation_attempt_timeout(std::time::Duration::from_secs(20))
+                .operation_timeout(std::time::Duration::from_secs(25))
+                .build(),
+        )
+        .build();
+    spawn_app_on(aws_sdk_dynamodb::Client::from_conf(relaxed), |c| {
+        c.request_budget = std::time::Duration::from_secs(30)
+    })
+    .await
+}
+
+async fn spawn_app_on(ddb: aws_sdk_dynamodb::Client, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::from_lookup(lookup).expect("configuration from infra/local.env");
     // In-process tests check behaviour, not timing; the floor has its own tests.
     config.response_floor = std::time::Duration::ZERO;
@@ -211,10 +239,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tweak(&mut config);
     let mailer = account_core::app::MailerApp::from_clients(
         &config,
-        ddb_client().await,
+        ddb.clone(),
         ses_client(&ses_url()).await,
     );
-    let app = App::from_clients(config, ddb_client().await);
+    let app = App::from_clients(config, ddb);
     app.store.create_tables().await.unwrap_or_else(|e| {
         panic!("DynamoDB Local is not reachable ({e:#}); start it with `infra/emulators.sh start` or run `infra/test.sh`")
     });

@@ -297,11 +297,8 @@ async fn a_weaker_hash_is_upgraded_on_the_next_good_login() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_failures_are_all_counted() {
-    // Fifty requests on two shared cores, each with its own argon2id hash: more
-    // than a request's budget in wall time here (each Lambda instance has its
-    // own CPU). The budget has its own tests; this one is about counting.
-    let app =
-        Arc::new(spawn_app_with(|c| c.request_budget = std::time::Duration::from_secs(30)).await);
+    // Fifty requests on two shared cores, each with its own argon2id hash.
+    let app = Arc::new(spawn_pileup_app().await);
     app.set(&[("lock.max_failed_attempts", "100")]).await;
     let user = app.add_user(false).await;
     let mut tasks = tokio::task::JoinSet::new();
@@ -318,11 +315,8 @@ async fn fifty_concurrent_failures_are_all_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_failures_lock_exactly_once() {
-    // Fifty requests on two shared cores, each with its own argon2id hash: more
-    // than a request's budget in wall time here (each Lambda instance has its
-    // own CPU). The budget has its own tests; this one is about counting.
-    let app =
-        Arc::new(spawn_app_with(|c| c.request_budget = std::time::Duration::from_secs(30)).await);
+    // Fifty requests on two shared cores, each with its own argon2id hash.
+    let app = Arc::new(spawn_pileup_app().await);
     let user = app.add_user(false).await;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
