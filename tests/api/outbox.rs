@@ -36,6 +36,13 @@ async fn refusing_ses() -> String {
     url
 }
 
+/// `mailer` delivers the mail `id` now, as the stream handler would.
+async fn deliver_now(mailer: &MailerApp, id: &str) -> Delivered {
+    deliver(&mailer.store, &mailer.mailer, id, account_core::clock::now)
+        .await
+        .unwrap()
+}
+
 async fn outbox_for(app: &TestApp, email: &str) -> Vec<account_core::model::outbox::OutboxMail> {
     let email = email.to_string();
     app.mailer
@@ -57,26 +64,12 @@ async fn the_answer_does_not_wait_on_mail_and_the_key_and_its_mail_commit_togeth
     assert!(app.stored_user(&user).await.recovery.is_some());
     // Delivered once; delivering again finds nothing to do.
     let id = waiting[0].id.to_string();
-    let sent = deliver(
-        &app.mailer.store,
-        &app.mailer.mailer,
-        &id,
-        account_core::clock::now,
-    )
-    .await
-    .unwrap();
+    let sent = deliver_now(&app.mailer, &id).await;
     assert!(
         matches!(sent, Delivered::Sent | Delivered::Skipped),
         "{sent:?}"
     );
-    let again = deliver(
-        &app.mailer.store,
-        &app.mailer.mailer,
-        &id,
-        account_core::clock::now,
-    )
-    .await
-    .unwrap();
+    let again = deliver_now(&app.mailer, &id).await;
     assert_eq!(again, Delivered::Skipped, "claimed once");
     let mails = app.mails_to(&user.email).await;
     assert_eq!(mails.len(), 1, "not twice");
@@ -97,9 +90,7 @@ async fn a_mail_that_cannot_be_sent_yet_waits_and_goes_when_ses_is_back() {
     );
     let id = outbox_for(&app, &user.email).await[0].id.to_string();
     let down = mailer_at(&app, "http://127.0.0.1:9").await;
-    let tried = deliver(&down.store, &down.mailer, &id, account_core::clock::now)
-        .await
-        .unwrap();
+    let tried = deliver_now(&down, &id).await;
     assert!(
         matches!(tried, Delivered::RetryLater { attempts: 1, .. }),
         "{tried:?}"
@@ -120,14 +111,7 @@ async fn a_mail_ses_refuses_is_dead_lettered_listed_and_resent() {
     assert_eq!(app.recover(&user).await.status, 202);
     let id = outbox_for(&app, &user.email).await[0].id.to_string();
     let refusing = mailer_at(&app, &refusing_ses().await).await;
-    let tried = deliver(
-        &refusing.store,
-        &refusing.mailer,
-        &id,
-        account_core::clock::now,
-    )
-    .await
-    .unwrap();
+    let tried = deliver_now(&refusing, &id).await;
     assert!(
         matches!(&tried, Delivered::GaveUp(r) if r.contains("MessageRejected")),
         "{tried:?}"
@@ -184,14 +168,7 @@ async fn a_given_up_reset_mail_whose_link_expired_is_not_sent_again() {
     assert_eq!(app.recover(&user).await.status, 202);
     let id = outbox_for(&app, &user.email).await[0].id.to_string();
     let refusing = mailer_at(&app, &refusing_ses().await).await;
-    deliver(
-        &refusing.store,
-        &refusing.mailer,
-        &id,
-        account_core::clock::now,
-    )
-    .await
-    .unwrap();
+    deliver_now(&refusing, &id).await;
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let w = app
         .mailer

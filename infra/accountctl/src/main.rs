@@ -751,6 +751,21 @@ fn stack_outputs(stack: &str) -> anyhow::Result<BTreeMap<String, String>> {
     outputs_as_variables(&String::from_utf8_lossy(&out.stdout))
 }
 
+/// The stack outputs accountctl reads, and the variables they stand for; the
+/// five tables first (all required). `template.yaml` must name each one.
+const STACK_OUTPUTS: [(&str, &str); 10] = [
+    ("UsersTableName", "USERS_TABLE"),
+    ("SettingsTableName", "SETTINGS_TABLE"),
+    ("KeysTableName", "KEYS_TABLE"),
+    ("RateLimitsTableName", "RATE_LIMITS_TABLE"),
+    ("OutboxTableName", "OUTBOX_TABLE"),
+    ("MailFrom", "MAIL_FROM"),
+    ("MailSenderName", "MAIL_SENDER_NAME"),
+    ("Region", "AWS_REGION"),
+    ("DefaultSettings", "DEFAULT_SETTINGS"),
+    ("MailSignature", "MAIL_SIGNATURE"),
+];
+
 /// `[{"OutputKey": "UsersTableName", "OutputValue": "..."}, ...]` → `USERS_TABLE=...`, ...
 fn outputs_as_variables(json: &str) -> anyhow::Result<BTreeMap<String, String>> {
     #[derive(serde::Deserialize)]
@@ -760,28 +775,16 @@ fn outputs_as_variables(json: &str) -> anyhow::Result<BTreeMap<String, String>> 
         output_value: String,
     }
     let outputs: Vec<Output> = serde_json::from_str(json).context("the stack's outputs")?;
-    let names = [
-        ("UsersTableName", "USERS_TABLE"),
-        ("SettingsTableName", "SETTINGS_TABLE"),
-        ("KeysTableName", "KEYS_TABLE"),
-        ("RateLimitsTableName", "RATE_LIMITS_TABLE"),
-        ("OutboxTableName", "OUTBOX_TABLE"),
-        ("MailFrom", "MAIL_FROM"),
-        ("MailSenderName", "MAIL_SENDER_NAME"),
-        ("Region", "AWS_REGION"),
-        ("DefaultSettings", "DEFAULT_SETTINGS"),
-        ("MailSignature", "MAIL_SIGNATURE"),
-    ];
     let mut vars: BTreeMap<String, String> = outputs
         .into_iter()
         .filter_map(|o| {
-            let var = names.iter().find(|(k, _)| *k == o.output_key)?.1;
+            let var = STACK_OUTPUTS.iter().find(|(k, _)| *k == o.output_key)?.1;
             Some((var.to_string(), o.output_value))
         })
         .collect();
     // Every table from the stack, or none: never some from the stack and the
     // rest from a local variable of another environment.
-    for (output, var) in &names[..5] {
+    for (output, var) in &STACK_OUTPUTS[..5] {
         if !vars.contains_key(*var) {
             bail!(
                 "the stack has no {output} output: not an account-recovery stack, or an older one"
@@ -985,6 +988,18 @@ mod tests {
         let partial = r#"[{"OutputKey": "UsersTableName", "OutputValue": "p-users"}]"#;
         assert!(outputs_as_variables(partial).is_err());
         assert!(stack_outputs("--help").is_err());
+    }
+
+    #[test]
+    fn the_template_names_every_output_accountctl_reads() {
+        let template = include_str!("../../../template.yaml");
+        let outputs = &template[template.find("\nOutputs:\n").expect("an Outputs section")..];
+        for (output, _) in STACK_OUTPUTS {
+            assert!(
+                outputs.contains(&format!("\n  {output}:\n")),
+                "template.yaml has no {output} output"
+            );
+        }
     }
 
     #[test]
